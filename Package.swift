@@ -1,0 +1,35 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "Sortie",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "sortie", targets: ["sortie"]),
+        .library(name: "DiskImage", targets: ["DiskImage"]),
+        .library(name: "Machine", targets: ["Machine"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // zlib from the system (Debian: zlib1g-dev): deflate/inflate and crc32.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // Pure disk and archive formats: kernel detection, MBR, FAT32, GRUB config, oldgnu sparse tar, gzip.
+        .target(name: "DiskImage", dependencies: ["CZlib"]),
+        // Building images from files: GRUB core.img cache, atomic output, reading images back.
+        .target(name: "ImageBuilder", dependencies: ["DiskImage"]),
+        // QEMU as a typed command line, process supervision, QMP, acceleration probe.
+        .target(name: "Machine", dependencies: ["DiskImage", "ImageBuilder"]),
+        .executableTarget(
+            name: "sortie",
+            dependencies: [
+                "DiskImage", "ImageBuilder", "Machine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "DiskImageTests", dependencies: ["DiskImage", "ImageBuilder"]),
+        .testTarget(name: "SortieTests", dependencies: ["DiskImage", "ImageBuilder", "Machine"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

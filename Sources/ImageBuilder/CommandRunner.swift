@@ -1,0 +1,65 @@
+import Foundation
+
+/// The result of running a program to completion.
+public struct CommandResult: Sendable {
+    public var status: Int32
+    public var output: String
+    public var errorOutput: String
+}
+
+/// Runs short-lived programs (grub-mkimage, version probes). A protocol so decisions around
+/// them can be tested without the programs.
+public protocol CommandRunner: Sendable {
+    func run(_ executable: String, _ arguments: [String]) throws -> CommandResult
+}
+
+/// Runs programs with Foundation's `Process`, no shell, capturing both outputs.
+public struct SystemCommandRunner: CommandRunner {
+    public init() {}
+
+    public func run(_ executable: String, _ arguments: [String]) throws -> CommandResult {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        do { try process.run() } catch {
+            throw FileError("cannot run \(executable): \(error.localizedDescription)")
+        }
+        // Read both pipes before waiting so a chatty program cannot block on a full pipe.
+        let errData = LockedData()
+        let group = DispatchGroup()
+        group.enter()
+        DispatchQueue.global().async {
+            errData.set(err.fileHandleForReading.readDataToEndOfFile())
+            group.leave()
+        }
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
+        process.waitUntilExit()
+        return CommandResult(status: process.terminationStatus,
+                             output: String(decoding: outData, as: UTF8.self),
+                             errorOutput: String(decoding: errData.get(), as: UTF8.self))
+    }
+}
+
+private final class LockedData: @unchecked Sendable {
+    private let lock = NSLock()
+    private var data = Data()
+    func set(_ d: Data) { lock.withLock { data = d } }
+    func get() -> Data { lock.withLock { data } }
+}
+
+/// Finds programs on PATH.
+public enum ExecutableLookup {
+    public static func find(_ name: String, path: String? = ProcessInfo.processInfo.environment["PATH"]) -> String? {
+        if name.contains("/") { return FileManager.default.isExecutableFile(atPath: name) ? name : nil }
+        for dir in (path ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":") {
+            let candidate = "\(dir)/\(name)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,95 @@
+import DiskImage
+import Foundation
+
+/// An image opened for reading: a raw disk file, or a GCE archive unpacked into memory extents.
+public struct OpenedImage {
+    public enum Container: String, Sendable, Codable {
+        case raw
+        case gceArchive = "tar.gz"
+    }
+
+    public var container: Container
+    public var disk: DiskReader
+    /// Size of the file on disk (compressed size for archives).
+    public var fileBytes: UInt64
+    /// Archive members as found, for the GCE rules (empty for raw files).
+    public var members: [TarReader.Member]
+
+    /// Opens `path`, telling raw disks and gzip archives apart by their first bytes.
+    public static func open(_ path: String) throws -> OpenedImage {
+        let head = try peek(path, count: 2)
+        var st = stat()
+        stat(path, &st)
+        if head == [0x1F, 0x8B] {
+            let (disk, members) = try unpackArchive(path)
+            return OpenedImage(container: .gceArchive, disk: disk, fileBytes: UInt64(st.st_size), members: members)
+        }
+        return OpenedImage(container: .raw, disk: try FileDisk(path: path), fileBytes: UInt64(st.st_size), members: [])
+    }
+
+    static func peek(_ path: String, count: Int) throws -> [UInt8] {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw FileError("image \(path) does not exist", hint: "build one with `sortie image build KERNEL -o \(path)`")
+        }
+        guard !isDirectory.boolValue else { throw FileError("image \(path) is a directory, not a file") }
+        let source = try FileSource(path: path)
+        return try source.read(exactly: count) ?? []
+    }
+
+    /// Reads every member; `disk.raw` (or the first member) becomes the disk, keeping only
+    /// non-zero 512-byte blocks so that even a non-sparse 1 GiB member costs little memory.
+    static func unpackArchive(_ path: String) throws -> (DiskReader, [TarReader.Member]) {
+        let tar = TarReader(try GzipReader(FileSource(path: path)))
+        var members: [TarReader.Member] = []
+        var disk: ExtentDisk?
+        while let member = try tar.next() {
+            members.append(member)
+            guard disk == nil, member.typeflag == "0" || member.typeflag == "S",
+                  member.name == "disk.raw" || members.filter({ !$0.isPAXHeader }).count == 1 else { continue }
+            let map = member.sparseMap ?? [OldGNUTar.SparseEntry(offset: 0, length: member.storedSize)]
+            var collector = BlockCollector(map: map)
+            try tar.streamData { collector.add($0) }
+            disk = ExtentDisk(size: member.realSize, extents: collector.extents)
+        }
+        guard let disk else {
+            throw FileError("\(path) holds no disk.raw", hint: "a GCE image archive holds exactly one member named disk.raw")
+        }
+        return (disk, members)
+    }
+}
+
+/// Turns a member's stored bytes, placed by its sparse map, into extents of non-zero blocks.
+struct BlockCollector {
+    private let map: [OldGNUTar.SparseEntry]
+    private var entry = 0
+    private var withinEntry: UInt64 = 0
+    private(set) var extents: [(offset: UInt64, data: [UInt8])] = []
+
+    init(map: [OldGNUTar.SparseEntry]) { self.map = map.filter { $0.length > 0 } }
+
+    mutating func add(_ bytes: [UInt8]) {
+        var i = 0
+        while i < bytes.count, entry < map.count {
+            let room = Int(min(UInt64(bytes.count - i), map[entry].length - withinEntry))
+            let offset = map[entry].offset + withinEntry
+            var j = 0
+            while j < room {
+                let n = min(512, room - j)
+                let block = bytes[(i + j)..<(i + j + n)]
+                if block.contains(where: { $0 != 0 }) {
+                    let at = offset + UInt64(j)
+                    if let last = extents.last, last.offset + UInt64(last.data.count) == at {
+                        extents[extents.count - 1].data += block
+                    } else {
+                        extents.append((at, Array(block)))
+                    }
+                }
+                j += n
+            }
+            i += room
+            withinEntry += UInt64(room)
+            if withinEntry == map[entry].length { entry += 1; withinEntry = 0 }
+        }
+    }
+}

@@ -1,0 +1,22 @@
+import ArgumentParser
+
+/// The `sortie` command: continuous deployment of unikernels.
+@main
+struct Sortie: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sortie",
+        abstract: "Turn unikernels into bootable GCE images, boot them, and deploy them.",
+        discussion: """
+            Examples:
+              sortie image build hello.virtio --cmdline "--ipv4=10.0.2.15/24" -o hello.tar.gz
+              sortie image inspect hello.tar.gz
+              sortie boot hello.tar.gz --expect "Solo5: Application exit"
+            """,
+        version: SortieVersion.current,
+        subcommands: [ImageCommand.self, BootCommand.self]
+    )
+}
+
+enum SortieVersion {
+    static let current = "0.1.0"
+}
