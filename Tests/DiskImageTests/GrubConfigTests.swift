@@ -1,0 +1,44 @@
+import Testing
+@testable import DiskImage
+
+@Suite struct GrubConfigTests {
+    @Test func multibootPassesTheKernelNameFirstAndQuotesEachWord() throws {
+        let config = try GrubConfig.render(kind: .multiboot1, commandLine: "--ipv4=10.0.0.2/24  $x;y", hasInitrd: false)
+        #expect(config.contains("multiboot /boot/kernel /boot/kernel '--ipv4=10.0.0.2/24' '$x;y'\n"))
+        #expect(config.hasSuffix("boot\n"))
+        #expect(GrubConfig.commandLine(fromConfig: config) == "--ipv4=10.0.0.2/24 $x;y")
+    }
+
+    @Test func multiboot2UsesItsOwnCommand() throws {
+        let config = try GrubConfig.render(kind: .multiboot2, commandLine: "a", hasInitrd: false)
+        #expect(config.contains("multiboot2 /boot/kernel /boot/kernel 'a'"))
+    }
+
+    @Test func linuxUsesLinux16AndInitrd16() throws {
+        let config = try GrubConfig.render(kind: .linux(protocolVersion: 0x20f, maxCommandLine: 2048),
+                                           commandLine: "console=ttyS0 quiet", hasInitrd: true)
+        #expect(config.contains("linux16 /boot/kernel 'console=ttyS0' 'quiet'\ninitrd16 /boot/initrd\n"))
+        #expect(GrubConfig.commandLine(fromConfig: config) == "console=ttyS0 quiet")
+    }
+
+    @Test func refusesWhatGrubWouldRewrite() {
+        for bad in ["a 'b'", "a \"b\"", "a\\b", "a\nb"] {
+            #expect(throws: GrubConfig.CommandLineError.self) {
+                try GrubConfig.render(kind: .multiboot1, commandLine: bad, hasInitrd: false)
+            }
+        }
+    }
+
+    @Test func refusesALinuxCommandLineLongerThanTheKernelAccepts() {
+        let error = #expect(throws: GrubConfig.CommandLineError.self) {
+            try GrubConfig.render(kind: .linux(protocolVersion: 0x20f, maxCommandLine: 16), commandLine: String(repeating: "x", count: 20), hasInitrd: false)
+        }
+        #expect(error?.message.contains("at most 15") == true)
+    }
+
+    @Test func earlyConfigNamesNoKernelSoCoreImageCanBeShared() {
+        #expect(!GrubConfig.early.contains("kernel"))
+        #expect(GrubConfig.early.contains("serial --unit=0 --speed=115200"))
+        #expect(!GrubConfig.modules.contains("ahci") && !GrubConfig.modules.contains("pata"))
+    }
+}
