@@ -29,6 +29,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "DiskImageTests", dependencies: ["DiskImage", "ImageBuilder"]),
+        .testTarget(name: "MachineTests", dependencies: ["Machine"]),
         .testTarget(name: "SortieTests", dependencies: ["DiskImage", "ImageBuilder", "Machine"]),
     ],
     swiftLanguageModes: [.v6]

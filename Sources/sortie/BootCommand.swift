@@ -46,7 +46,7 @@ struct BootCommand: AsyncParsableCommand {
     @Option(help: "Guest memory in MiB.")
     var memory: Int = 256
 
-    @Option(help: "Kernel command line (only when booting a kernel).")
+    @Option(parsing: .unconditional, help: "Kernel command line (only when booting a kernel). May start with --.")
     var cmdline: String?
 
     @Option(help: "Initial ramdisk (only when booting a Linux kernel).")

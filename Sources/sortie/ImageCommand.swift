@@ -34,7 +34,7 @@ struct ImageBuildCommand: AsyncParsableCommand {
     @Option(name: [.short, .customLong("output")], help: "Output file: NAME.tar.gz (GCE archive) or NAME.raw.")
     var output: String
 
-    @Option(help: "Kernel command line (words separated by spaces; no quotes or backslashes).")
+    @Option(parsing: .unconditional, help: "Kernel command line (words separated by spaces; no quotes or backslashes). May start with --.")
     var cmdline: String = ""
 
     @Option(help: "Initial ramdisk, for Linux kernels.")
