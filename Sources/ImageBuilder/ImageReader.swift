@@ -64,9 +64,17 @@ struct BlockCollector {
     private let map: [OldGNUTar.SparseEntry]
     private var entry = 0
     private var withinEntry: UInt64 = 0
-    private(set) var extents: [(offset: UInt64, data: [UInt8])] = []
+    private var finished: [(offset: UInt64, data: [UInt8])] = []
+    /// The run of non-zero blocks being collected, kept apart so appending never copies it.
+    private var runOffset: UInt64 = 0
+    private var run: [UInt8] = []
 
     init(map: [OldGNUTar.SparseEntry]) { self.map = map.filter { $0.length > 0 } }
+
+    /// The collected extents, sorted by offset.
+    var extents: [(offset: UInt64, data: [UInt8])] {
+        run.isEmpty ? finished : finished + [(runOffset, run)]
+    }
 
     mutating func add(_ bytes: [UInt8]) {
         var i = 0
@@ -77,13 +85,14 @@ struct BlockCollector {
             while j < room {
                 let n = min(512, room - j)
                 let block = bytes[(i + j)..<(i + j + n)]
+                let at = offset + UInt64(j)
                 if block.contains(where: { $0 != 0 }) {
-                    let at = offset + UInt64(j)
-                    if let last = extents.last, last.offset + UInt64(last.data.count) == at {
-                        extents[extents.count - 1].data += block
-                    } else {
-                        extents.append((at, Array(block)))
+                    if run.isEmpty || runOffset + UInt64(run.count) != at {
+                        if !run.isEmpty { finished.append((runOffset, run)) }
+                        runOffset = at
+                        run = []
                     }
+                    run.append(contentsOf: block)
                 }
                 j += n
             }
