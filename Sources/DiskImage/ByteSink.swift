@@ -2,6 +2,8 @@
 public protocol ByteSink: AnyObject {
     /// Appends `bytes`; throws if they cannot be stored.
     func write(_ bytes: UnsafeRawBufferPointer) throws
+    /// Appends an extent piece (a requirement so a compressor can treat shared blocks specially).
+    func write(_ piece: ExtentPiece) throws
 }
 
 extension ByteSink {
@@ -15,6 +17,8 @@ extension ByteSink {
         switch piece {
         case .bytes(let slice):
             try slice.withUnsafeBytes { try write($0) }
+        case .shared(let block):
+            try block.bytes.withUnsafeBytes { try write($0) }
         case .zeros(var n):
             let block = [UInt8](repeating: 0, count: min(n, 64 * 1024))
             while n > 0 {

@@ -58,5 +58,19 @@ public func formatBytes(_ n: UInt64) -> String {
     var value = Double(n)
     var unit = 0
     while value >= 1024, unit < units.count - 1 { value /= 1024; unit += 1 }
-    return unit == 0 ? "\(n) B" : String(format: "%.1f", value) + " " + units[unit]
+    return unit == 0 ? "\(n) B" : formatDecimal(value, places: 1) + " " + units[unit]
+}
+
+/// `value` rounded to `places` decimals, without Foundation's slow first `String(format:)`.
+public func formatDecimal(_ value: Double, places: Int) -> String {
+    var scale = 1.0
+    for _ in 0..<places { scale *= 10 }
+    let scaled = Int64((abs(value) * scale).rounded())
+    let whole = scaled / Int64(scale)
+    var text = (value < 0 && scaled != 0 ? "-" : "") + String(whole)
+    if places > 0 {
+        let fraction = String(scaled % Int64(scale))
+        text += "." + String(repeating: "0", count: places - fraction.count) + fraction
+    }
+    return text
 }

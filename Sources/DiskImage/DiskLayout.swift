@@ -2,12 +2,40 @@
 public enum ExtentPiece: Sendable {
     case bytes(ArraySlice<UInt8>)
     case zeros(Int)
+    /// Bytes that are the same in every image (GRUB's core.img), which a compressor may
+    /// replace by their cached deflate form.
+    case shared(SharedBlock)
 
     public var count: Int {
         switch self {
         case .bytes(let b): return b.count
         case .zeros(let n): return n
+        case .shared(let block): return block.bytes.count
         }
+    }
+
+    /// The bytes this piece holds, or nil for a run of zeros.
+    public var storedBytes: ArraySlice<UInt8>? {
+        switch self {
+        case .bytes(let b): return b
+        case .shared(let block): return block.bytes[...]
+        case .zeros: return nil
+        }
+    }
+}
+
+/// A block of bytes shared by many images, with its raw deflate form when known.
+///
+/// The deflate form must be what `ParallelGzipWriter.deflateBlock(bytes)` produces (raw deflate,
+/// no preset dictionary, ended by a sync flush), so that an archive is byte-identical whether
+/// the cached form was used or not.
+public struct SharedBlock: Sendable {
+    public var bytes: [UInt8]
+    public var deflated: [UInt8]?
+
+    public init(bytes: [UInt8], deflated: [UInt8]?) {
+        self.bytes = bytes
+        self.deflated = deflated
     }
 }
 

@@ -11,11 +11,13 @@ public struct ImageSpec: Sendable {
     public var grubBootImage: [UInt8]
     /// GRUB's `core.img` built with `GrubConfig.early` and `GrubConfig.modules`.
     public var grubCoreImage: [UInt8]
+    /// core.img's cached raw deflate form (see `SharedBlock`), if known; never changes the output.
+    public var grubCoreDeflated: [UInt8]?
     /// Timestamp for files (FAT) and the archive member (tar), seconds since 1970.
     public var timestamp: Int64
 
     public init(kernel: [UInt8], kernelKind: KernelKind, initrd: [UInt8]?, commandLine: String, sizeGiB: Int,
-                grubBootImage: [UInt8], grubCoreImage: [UInt8], timestamp: Int64) {
+                grubBootImage: [UInt8], grubCoreImage: [UInt8], grubCoreDeflated: [UInt8]? = nil, timestamp: Int64) {
         self.kernel = kernel
         self.kernelKind = kernelKind
         self.initrd = initrd
@@ -23,6 +25,7 @@ public struct ImageSpec: Sendable {
         self.sizeGiB = sizeGiB
         self.grubBootImage = grubBootImage
         self.grubCoreImage = grubCoreImage
+        self.grubCoreDeflated = grubCoreDeflated
         self.timestamp = timestamp
     }
 }
@@ -83,7 +86,8 @@ public enum ImageComposer {
         let mbr = MasterBootRecord.make(bootCode: spec.grubBootImage, diskSignature: identity.diskSignature,
                                         partitions: [MBRPartition(bootable: true, type: MBRPartition.typeFAT32LBA,
                                                                   firstSector: partitionStart, sectorCount: totalSectors)])
-        var extents = [Extent(offset: 0, pieces: [.bytes(mbr[...]), .bytes(spec.grubCoreImage[...])])]
+        let core = SharedBlock(bytes: spec.grubCoreImage, deflated: spec.grubCoreDeflated)
+        var extents = [Extent(offset: 0, pieces: [.bytes(mbr[...]), .shared(core)])]
         let base = UInt64(partitionStart) * UInt64(Size.sector)
         for var extent in volume {
             extent.offset += base

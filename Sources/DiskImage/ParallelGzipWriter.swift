@@ -1,5 +1,6 @@
 import CZlib
 import Dispatch
+import Foundation
 
 /// A gzip compressor that deflates fixed-size chunks on several cores and joins them into one
 /// ordinary gzip member, the way pigz does.
@@ -12,6 +13,8 @@ public final class ParallelGzipWriter: ByteSink {
     public let level: Int32
     public let chunkSize: Int
     public let batch: Int
+    /// Threads compressing at once: one per core.
+    public let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
     private let sink: ByteSink
     private var pending: [[UInt8]] = []
     private var current: [UInt8] = []
@@ -26,7 +29,7 @@ public final class ParallelGzipWriter: ByteSink {
         public var hint: String? { nil }
     }
 
-    public init(sink: ByteSink, level: Int32 = 6, chunkSize: Int = 256 * 1024, batch: Int = 8) {
+    public init(sink: ByteSink, level: Int32 = 6, chunkSize: Int = 64 * 1024, batch: Int = 16) {
         self.sink = sink
         self.level = level
         self.chunkSize = chunkSize
@@ -49,6 +52,50 @@ public final class ParallelGzipWriter: ByteSink {
                 if pending.count == batch { try flush(isLast: false) }
             }
         }
+    }
+
+    public func write(_ piece: ExtentPiece) throws {
+        switch piece {
+        case .bytes(let slice):
+            try slice.withUnsafeBytes { try write($0) }
+        case .zeros(var n):
+            let block = [UInt8](repeating: 0, count: min(n, 64 * 1024))
+            while n > 0 {
+                let k = min(n, block.count)
+                try block.withUnsafeBytes { try write(UnsafeRawBufferPointer(rebasing: $0[0..<k])) }
+                n -= k
+            }
+        case .shared(let block):
+            try writeShared(block)
+        }
+    }
+
+    /// A shared block is always its own chunk, compressed with no preset dictionary, so its
+    /// deflate form is the same in every archive and may come from a cache.
+    private func writeShared(_ block: SharedBlock) throws {
+        precondition(!finished)
+        if !current.isEmpty {
+            pending.append(current)
+            current = []
+        }
+        if !pending.isEmpty { try flush(isLast: false) }
+        if !headerWritten {
+            try sink.write(Self.header)
+            headerWritten = true
+        }
+        guard let compressed = block.deflated ?? Self.deflateBlock(block.bytes, level: level) else {
+            throw ZlibFailure(message: "zlib failed to compress a block (out of memory?)")
+        }
+        try sink.write(compressed)
+        let blockCRC = block.bytes.withUnsafeBufferPointer { crc32(0, $0.baseAddress, uInt($0.count)) }
+        crc = crc32_combine(crc, blockCRC, off_t(block.bytes.count))
+        total += UInt64(block.bytes.count)
+        dictionary = Array((dictionary + block.bytes).suffix(32 * 1024))
+    }
+
+    /// The raw deflate form of a shared block, as `write(.shared(...))` embeds it.
+    public static func deflateBlock(_ bytes: [UInt8], level: Int32 = 6) -> [UInt8]? {
+        deflateChunk(bytes, dictionary: [], level: level, finish: false)?.0
     }
 
     /// Compresses what is left and writes the gzip trailer.
@@ -78,7 +125,7 @@ public final class ParallelGzipWriter: ByteSink {
         let dictionaries = [dictionary] + chunks.dropLast().map { Array($0.suffix(32 * 1024)) }
         let results = Results(count: chunks.count)
         let level = self.level
-        DispatchQueue.concurrentPerform(iterations: chunks.count) { i in
+        Self.parallelFor(chunks.count, workers: workers) { i in
             let finishing = isLast && i == chunks.count - 1
             results.store(i, Self.deflateChunk(chunks[i], dictionary: dictionaries[i], level: level, finish: finishing))
         }
@@ -91,6 +138,43 @@ public final class ParallelGzipWriter: ByteSink {
             total += UInt64(chunks[i].count)
         }
         if let last = chunks.last { dictionary = Array((dictionary + last).suffix(32 * 1024)) }
+    }
+
+    /// Runs `body(0..<count)` on `workers` threads (this one included), largest chunks first.
+    /// Plain threads rather than `concurrentPerform`: its pool starts lazily on Linux and left a
+    /// small job on one core.
+    static func parallelFor(_ count: Int, workers: Int, _ body: @escaping @Sendable (Int) -> Void) {
+        let extra = min(workers, count) - 1
+        guard extra > 0 else {
+            for i in 0..<count { body(i) }
+            return
+        }
+        let next = Counter()
+        let group = DispatchGroup()
+        let work: @Sendable () -> Void = {
+            while let i = next.take(below: count) { body(i) }
+        }
+        for _ in 0..<extra {
+            group.enter()
+            Thread.detachNewThread {
+                work()
+                group.leave()
+            }
+        }
+        work()
+        group.wait()
+    }
+
+    private final class Counter: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value = 0
+        func take(below limit: Int) -> Int? {
+            lock.withLock {
+                guard value < limit else { return nil }
+                defer { value += 1 }
+                return value
+            }
+        }
     }
 
     /// Slots written by the worker threads, one each; read only after they have all finished.

@@ -70,11 +70,9 @@ public final class AtomicOutput {
         }
     }
 
-    /// Makes the file visible at `path`.
+    /// Makes the file visible at `path`. (No fsync: like tar and cp, a build output need not
+    /// survive a power cut; rename alone guarantees readers never see a partial file.)
     public func commit() throws {
-        guard fsync(fd) == 0 || errno == EINVAL else {
-            throw FileError("cannot write \(path): \(FileIO.errnoText())")
-        }
         guard rename(temporaryPath, path) == 0 else {
             throw FileError("cannot write \(path): \(FileIO.errnoText())")
         }

@@ -6,6 +6,9 @@ import Foundation
 public struct GrubFiles: Sendable {
     public var bootImage: [UInt8]
     public var coreImage: [UInt8]
+    /// core.img's raw deflate form (see `SharedBlock`), cached beside it so that archives need
+    /// not compress it again.
+    public var coreDeflated: [UInt8]?
     /// True when core.img came from the cache rather than a fresh grub-mkimage run.
     public var fromCache: Bool
 
@@ -38,7 +41,7 @@ public struct GrubFiles: Sendable {
         let key = try cacheKey(dir, files: needed)
         let cached = "\(location.cacheDirectory)/grub-core-\(key).img"
         if let core = try? FileIO.readAll(cached, role: "cached core.img"), core.count > 512 {
-            return GrubFiles(bootImage: boot, coreImage: core, fromCache: true)
+            return GrubFiles(bootImage: boot, coreImage: core, coreDeflated: deflated(core, cache: cached), fromCache: true)
         }
         guard let mkimage = location.mkimage ?? ExecutableLookup.find("grub-mkimage") else {
             throw FileError("grub-mkimage is not installed", hint: "install it with `apt-get install grub-pc-bin grub-common`")
@@ -56,7 +59,18 @@ public struct GrubFiles: Sendable {
         }
         try output.commit()
         let core = try FileIO.readAll(cached, role: "core.img")
-        return GrubFiles(bootImage: boot, coreImage: core, fromCache: false)
+        return GrubFiles(bootImage: boot, coreImage: core, coreDeflated: deflated(core, cache: cached), fromCache: false)
+    }
+
+    /// The deflate form of core.img, from `CORE.deflate6` beside it or computed and stored there.
+    /// Only an optimisation: nil (or a lost cache) gives the same archive bytes, more slowly.
+    static func deflated(_ core: [UInt8], cache corePath: String) -> [UInt8]? {
+        let path = corePath + ".deflate6"
+        if let bytes = try? FileIO.readAll(path, role: "cached deflate"), !bytes.isEmpty { return bytes }
+        guard let bytes = ParallelGzipWriter.deflateBlock(core, level: 6), let output = try? AtomicOutput(path: path) else { return nil }
+        let sink = FileSink(fd: output.fd, path: path)
+        guard (try? sink.write(bytes)) != nil, (try? sink.flush()) != nil, (try? output.commit()) != nil else { return nil }
+        return bytes
     }
 
     /// Identifies the GRUB build by the size and modification time of every file core.img is made

@@ -71,9 +71,14 @@ public struct ImageInspection: Codable, Sendable {
         if let extents = (disk as? ExtentDisk)?.extents { dataBytes = extents.reduce(0) { $0 + UInt64($1.data.count) } }
         return ImageInspection(
             path: path, container: image.container.rawValue, fileBytes: image.fileBytes, diskBytes: disk.size,
-            dataBytes: dataBytes, diskSignature: String(format: "0x%08x", mbr.diskSignature),
+            dataBytes: dataBytes, diskSignature: hex32(mbr.diskSignature),
             partitions: partitions, files: files, kernelKind: kernelKind, kernelBytes: kernelBytes,
             commandLine: commandLine, rules: rules(image, mbr: mbr))
+    }
+
+    static func hex32(_ value: UInt32) -> String {
+        let digits = String(value, radix: 16)
+        return "0x" + String(repeating: "0", count: 8 - digits.count) + digits
     }
 
     static func rules(_ image: OpenedImage, mbr: MasterBootRecord.Parsed) -> [Rule] {

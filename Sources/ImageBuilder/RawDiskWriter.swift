@@ -10,23 +10,22 @@ public enum RawDiskWriter {
         for extent in layout.extents {
             var position = off_t(extent.offset)
             for piece in extent.pieces {
-                switch piece {
-                case .zeros(let n):
-                    position += off_t(n) // already zero: the file was truncated to size
-                case .bytes(let slice):
-                    try slice.withUnsafeBytes { buffer in
-                        var done = 0
-                        while done < buffer.count {
-                            let n = pwrite(fd, buffer.baseAddress! + done, buffer.count - done, position + off_t(done))
-                            if n < 0 {
-                                if errno == EINTR { continue }
-                                throw FileError("cannot write \(path): \(FileIO.errnoText())", hint: "check free space (df -h)")
-                            }
-                            done += n
-                        }
-                    }
-                    position += off_t(slice.count)
+                guard let slice = piece.storedBytes else {
+                    position += off_t(piece.count) // zeros: the file was truncated to size, so already zero
+                    continue
                 }
+                try slice.withUnsafeBytes { buffer in
+                    var done = 0
+                    while done < buffer.count {
+                        let n = pwrite(fd, buffer.baseAddress! + done, buffer.count - done, position + off_t(done))
+                        if n < 0 {
+                            if errno == EINTR { continue }
+                            throw FileError("cannot write \(path): \(FileIO.errnoText())", hint: "check free space (df -h)")
+                        }
+                        done += n
+                    }
+                }
+                position += off_t(slice.count)
             }
         }
     }

@@ -67,7 +67,7 @@ public struct AccelerationProbe: Sendable {
         let boot = GuestBoot(BootRequest(command: command, expect: Self.marker, timeoutSeconds: timeLimitSeconds))
         let report = try await boot.run(onLine: { _ in })
         if report.outcome.succeeded {
-            return Verdict(accelerator: .kvm, reason: String(format: "KVM booted the probe kernel in %.2f s", report.seconds), key: key)
+            return Verdict(accelerator: .kvm, reason: "KVM booted the probe kernel in \(formatDecimal(report.seconds, places: 2)) s", key: key)
         }
         let why: String
         if case .failed(let reason) = report.outcome { why = reason } else { why = "no marker" }

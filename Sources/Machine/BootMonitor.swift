@@ -1,3 +1,4 @@
+import DiskImage
 import Foundation
 
 /// Decides how a boot ends, from what the guest prints and what QEMU reports. Pure: the driver
@@ -113,5 +114,5 @@ public struct BootMonitor {
 }
 
 func formatSeconds(_ s: Double) -> String {
-    s < 10 ? String(format: "%.2f s", s) : String(format: "%.0f s", s)
+    formatDecimal(s, places: s < 10 ? 2 : 0) + " s"
 }

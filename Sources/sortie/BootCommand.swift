@@ -89,9 +89,9 @@ struct BootCommand: AsyncParsableCommand {
         }
         switch report.outcome {
         case .matched(let line):
-            printDiagnostic("Matched /\(expect ?? "")/ after \(String(format: "%.2f", report.seconds)) s: \(line)")
+            printDiagnostic("Matched /\(expect ?? "")/ after \(formatDecimal(report.seconds, places: 2)) s: \(line)")
         case .poweredOff:
-            printDiagnostic(String(format: "The guest powered off after %.2f s.", report.seconds))
+            printDiagnostic("The guest powered off after \(formatDecimal(report.seconds, places: 2)) s.")
         case .failed(let reason):
             var text = "error: \(reason)\n"
             if !report.tail.isEmpty {

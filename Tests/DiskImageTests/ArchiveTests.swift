@@ -82,3 +82,30 @@ import Testing
         #expect(throws: GzipReader.Corrupt.self) { while try !reader.read(max: 1 << 20).isEmpty {} }
     }
 }
+
+@Suite struct SharedBlockTests {
+    /// An archive must not depend on whether core.img's deflate form came from the cache.
+    @Test func cachedDeflateGivesTheSameArchiveAsCompressingAgain() throws {
+        let shared = (0..<150_000).map { UInt8(truncatingIfNeeded: $0 &* 31 ^ $0 >> 7) }
+        let tail = (0..<300_000).map { UInt8(truncatingIfNeeded: $0 % 97) }
+        var outputs: [[UInt8]] = []
+        for deflated in [nil, ParallelGzipWriter.deflateBlock(shared)] {
+            let sink = MemorySink()
+            let gzip = ParallelGzipWriter(sink: sink, chunkSize: 65_536)
+            try gzip.write([1, 2, 3])
+            try gzip.write(.shared(SharedBlock(bytes: shared, deflated: deflated)))
+            try gzip.write(tail)
+            try gzip.finish()
+            outputs.append(sink.bytes)
+        }
+        #expect(outputs[0] == outputs[1])
+        let reader = try GzipReader(MemorySource(outputs[0]))
+        var plain: [UInt8] = []
+        while true {
+            let chunk = try reader.read(max: 1 << 20)
+            if chunk.isEmpty { break }
+            plain += chunk
+        }
+        #expect(plain == [1, 2, 3] + shared + tail)
+    }
+}

@@ -9,6 +9,7 @@ func materialise(_ layout: DiskLayout) -> ExtentDisk {
             switch piece {
             case .bytes(let b): data += b
             case .zeros(let n): data += [UInt8](repeating: 0, count: n)
+            case .shared(let block): data += block.bytes
             }
         }
         return (extent.offset, data)

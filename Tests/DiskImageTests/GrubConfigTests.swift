@@ -42,3 +42,14 @@ import Testing
         #expect(!GrubConfig.modules.contains("ahci") && !GrubConfig.modules.contains("pata"))
     }
 }
+
+@Suite struct FormattingTests {
+    @Test func decimalsAndByteCounts() {
+        #expect(formatDecimal(0.5349, places: 2) == "0.53")
+        #expect(formatDecimal(2.0, places: 2) == "2.00")
+        #expect(formatDecimal(12.96, places: 0) == "13")
+        #expect(formatBytes(512) == "512 B")
+        #expect(formatBytes(1536) == "1.5 KiB")
+        #expect(formatBytes(1 << 30) == "1.0 GiB")
+    }
+}
