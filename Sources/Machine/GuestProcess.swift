@@ -3,13 +3,13 @@ import ImageBuilder
 
 /// One running QEMU process: started with a `QEMUCommand`, its serial console read from stdout,
 /// its QMP events and its exit delivered as `BootMonitor.Event`s. It is killed when stopped or
-/// when this process dies (through `setpriv --pdeathsig`, where available).
+/// when this process dies, however it dies (see `SpawnedProcess`).
 public final class GuestProcess: @unchecked Sendable {
-    private let process = Process()
     private let errorBuffer = LockedBuffer()
     public let command: QEMUCommand
+    private var process: SpawnedProcess?
     private var qmp: QMPClient?
-    public var pid: Int32 { process.processIdentifier }
+    public var pid: Int32 { process?.pid ?? 0 }
 
     public init(command: QEMUCommand) {
         self.command = command
@@ -20,26 +20,25 @@ public final class GuestProcess: @unchecked Sendable {
         guard let qemu = ExecutableLookup.find(command.executable) else {
             throw MachineError("\(command.executable) is not installed", hint: "install QEMU with `apt-get install qemu-system-x86`")
         }
-        if let setpriv = ExecutableLookup.find("setpriv") {
-            process.executableURL = URL(fileURLWithPath: setpriv)
-            process.arguments = ["--pdeathsig", "KILL", "--", qemu] + command.arguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: qemu)
-            process.arguments = command.arguments
-        }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
+        let outPipe = try Self.pipe(), errPipe = try Self.pipe()
         let errors = errorBuffer
         let exitGroup = DispatchGroup()
         exitGroup.enter()
         exitGroup.enter()
-        process.terminationHandler = { _ in exitGroup.leave() }
-        do { try process.run() } catch {
-            throw MachineError("cannot start QEMU (\(qemu)): \(error.localizedDescription)")
+        let statusBox = LockedBuffer()
+        do {
+            process = try SpawnedProcess(executable: qemu, arguments: command.arguments, stdout: outPipe[1], stderr: errPipe[1],
+                                         dieWithParent: true) { status in
+                statusBox.append(Array(String(status).utf8))
+                exitGroup.leave()
+            }
+        } catch {
+            for fd in outPipe + errPipe { close(fd) }
+            throw error
         }
-        let outFD = out.fileHandleForReading.fileDescriptor
+        close(outPipe[1])
+        close(errPipe[1])
+        let outFD = outPipe[0], errFD = errPipe[0]
         Thread.detachNewThread {
             var chunk = [UInt8](repeating: 0, count: 16384)
             while true {
@@ -47,9 +46,9 @@ public final class GuestProcess: @unchecked Sendable {
                 if n <= 0 { break }
                 events.yield(.console(Array(chunk[0..<n])))
             }
+            close(outFD)
             events.yield(.consoleClosed)
         }
-        let errFD = err.fileHandleForReading.fileDescriptor
         Thread.detachNewThread {
             var chunk = [UInt8](repeating: 0, count: 4096)
             while true {
@@ -57,11 +56,11 @@ public final class GuestProcess: @unchecked Sendable {
                 if n <= 0 { break }
                 errors.append(Array(chunk[0..<n]))
             }
+            close(errFD)
             exitGroup.leave()
         }
-        let process = self.process
         exitGroup.notify(queue: .global()) {
-            events.yield(.exited(status: process.terminationStatus, errorOutput: errors.text))
+            events.yield(.exited(status: Int32(statusBox.text) ?? -1, errorOutput: errors.text))
         }
         if let socket = command.qmpSocket {
             do {
@@ -76,14 +75,19 @@ public final class GuestProcess: @unchecked Sendable {
         }
     }
 
+    /// A pipe whose ends are closed on exec (the child gets copies through dup2).
+    static func pipe() throws -> [Int32] {
+        var fds: [Int32] = [0, 0]
+        guard Glibc.pipe(&fds) == 0 else {
+            throw MachineError("cannot create a pipe for QEMU: \(String(cString: strerror(errno)))")
+        }
+        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        return fds
+    }
+
     /// Stops QEMU: SIGTERM, then SIGKILL after `grace` seconds. Returns when it has exited.
     public func stop(grace: Double = 2) {
-        guard process.isRunning else { return }
-        kill(process.processIdentifier, SIGTERM)
-        let deadline = Date().addingTimeInterval(grace)
-        while process.isRunning, Date() < deadline { usleep(10_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+        process?.stop(grace: grace)
     }
 }
 

@@ -1,0 +1,119 @@
+import Foundation
+import ImageBuilder
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A child process started with posix_spawn from a thread of its own, which then waits for it.
+///
+/// With `dieWithParent`, the child runs under `setpriv --pdeathsig KILL`: the kernel kills it when
+/// the thread that spawned it ends. Because that thread lives exactly as long as the child (it sits
+/// in waitpid), the child dies only if this whole process dies — even by SIGKILL. With
+/// `newSession` the child gets its own session, so a Ctrl-C aimed at this process's terminal does
+/// not reach it (for VMs that must outlive a restart of the control plane).
+public final class SpawnedProcess: @unchecked Sendable {
+    public let pid: pid_t
+    private let exitLock = NSLock()
+    private var exitStatus: Int32?
+    private let exited = DispatchSemaphore(value: 0)
+
+    /// Starts `executable` with `arguments`; `onExit` runs on the waiting thread with the exit
+    /// status (or 128 + signal number when killed by a signal).
+    public init(executable: String, arguments: [String], stdin: Int32? = nil, stdout: Int32, stderr: Int32,
+                newSession: Bool = false, dieWithParent: Bool = false,
+                onExit: @escaping @Sendable (Int32) -> Void = { _ in }) throws {
+        let setpriv = dieWithParent ? ExecutableLookup.find("setpriv") : nil
+        let argv = setpriv.map { [$0, "--pdeathsig", "KILL", "--", executable] } ?? [executable]
+        let allArguments = argv + arguments
+        let path = setpriv ?? executable
+        let started = DispatchSemaphore(value: 0)
+        let box = SpawnResult()
+        let exitedSemaphore = exited
+        let thread = Thread { [box] in
+            var fileActions = posix_spawn_file_actions_t()
+            posix_spawn_file_actions_init(&fileActions)
+            defer { posix_spawn_file_actions_destroy(&fileActions) }
+            let devNull = open("/dev/null", O_RDONLY | O_CLOEXEC)
+            posix_spawn_file_actions_adddup2(&fileActions, stdin ?? devNull, 0)
+            posix_spawn_file_actions_adddup2(&fileActions, stdout, 1)
+            posix_spawn_file_actions_adddup2(&fileActions, stderr, 2)
+            var attributes = posix_spawnattr_t()
+            posix_spawnattr_init(&attributes)
+            defer { posix_spawnattr_destroy(&attributes) }
+            var flags = Int32(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)
+            if newSession { flags |= 0x80 } // POSIX_SPAWN_SETSID (glibc)
+            posix_spawnattr_setflags(&attributes, Int16(flags))
+            var noSignals = sigset_t()
+            sigemptyset(&noSignals)
+            posix_spawnattr_setsigmask(&attributes, &noSignals)
+            var defaults = sigset_t()
+            sigemptyset(&defaults)
+            for s in [SIGINT, SIGTERM, SIGPIPE, SIGHUP] { sigaddset(&defaults, s) }
+            posix_spawnattr_setsigdefault(&attributes, &defaults)
+            let cArgs = allArguments.map { strdup($0) } + [nil]
+            defer { for p in cArgs { free(p) } }
+            var pid: pid_t = 0
+            let rc = posix_spawn(&pid, path, &fileActions, &attributes, cArgs, environ)
+            close(devNull)
+            box.pid = rc == 0 ? pid : -1
+            box.error = rc
+            started.signal()
+            guard rc == 0 else { return }
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            let code = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+            box.finish(code)
+            onExit(code)
+            exitedSemaphore.signal()
+        }
+        thread.start()
+        started.wait()
+        guard box.pid > 0 else {
+            throw MachineError("cannot start \(executable): \(String(cString: strerror(box.error)))")
+        }
+        pid = box.pid
+        resultBox = box
+    }
+
+    private let resultBox: SpawnResult
+
+    /// The exit status once the process has ended, else nil.
+    public var status: Int32? { resultBox.status }
+    public var isRunning: Bool { resultBox.status == nil }
+
+    /// Blocks until the process has exited; returns its status.
+    @discardableResult
+    public func wait(timeout seconds: Double? = nil) -> Int32? {
+        if let status = resultBox.status { return status }
+        if let seconds {
+            guard exited.wait(timeout: .now() + seconds) == .success else { return nil }
+        } else {
+            exited.wait()
+        }
+        exited.signal() // let other waiters through
+        return resultBox.status
+    }
+
+    public func signal(_ signal: Int32) {
+        if isRunning { kill(pid, signal) }
+    }
+
+    /// SIGTERM, then SIGKILL after `grace` seconds; returns once it has exited.
+    public func stop(grace: Double = 2) {
+        guard isRunning else { return }
+        signal(SIGTERM)
+        if wait(timeout: grace) == nil {
+            signal(SIGKILL)
+            wait()
+        }
+    }
+}
+
+private final class SpawnResult: @unchecked Sendable {
+    private let lock = NSLock()
+    var pid: pid_t = 0
+    var error: Int32 = 0
+    private var _status: Int32?
+    var status: Int32? { lock.withLock { _status } }
+    func finish(_ code: Int32) { lock.withLock { _status = code } }
+}
