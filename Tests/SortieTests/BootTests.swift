@@ -88,6 +88,26 @@ import Testing
         #expect(qemuProcesses(mentioning: image).isEmpty)
     }
 
+    @Test func killingSortieWithSIGKILLTakesQEMUWithIt() throws {
+        let image = dir + "/sigkill.raw"
+        sortie("image", "build", Repo.multibootKernel, "--cmdline", "hang", "-o", image)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Repo.sortie)
+        process.arguments = ["boot", image, "--expect", "NEVER", "--timeout", "120"]
+        process.environment = ProcessInfo.processInfo.environment.merging(["SORTIE_CACHE_DIR": dir + "/cache"]) { $1 }
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(30)
+        while qemuProcesses(mentioning: image).isEmpty, Date() < deadline { usleep(50_000) }
+        #expect(!qemuProcesses(mentioning: image).isEmpty)
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        let gone = Date().addingTimeInterval(5)
+        while !qemuProcesses(mentioning: image).isEmpty, Date() < gone { usleep(50_000) }
+        #expect(qemuProcesses(mentioning: image).isEmpty)
+    }
+
     @Test func forwardedPortReachesAServingLinuxGuest() throws {
         let port = 20_000 + Int(getpid() % 20_000)
         let process = Process()
