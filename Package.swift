@@ -11,6 +11,9 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         // zlib from the system (Debian: zlib1g-dev): deflate/inflate and crc32.
@@ -21,11 +24,19 @@ let package = Package(
         .target(name: "ImageBuilder", dependencies: ["DiskImage"]),
         // QEMU as a typed command line, process supervision, QMP, acceleration probe.
         .target(name: "Machine", dependencies: ["DiskImage", "ImageBuilder"]),
+        // `sortie serve`: the Compute Engine and Cloud Storage REST APIs on one machine, state in SQLite.
+        .target(name: "ControlPlane", dependencies: [
+            "DiskImage", "ImageBuilder", "Machine",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .executableTarget(
             name: "sortie",
             dependencies: [
-                "DiskImage", "ImageBuilder", "Machine",
+                "DiskImage", "ImageBuilder", "Machine", "ControlPlane",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),
         .testTarget(name: "DiskImageTests", dependencies: ["DiskImage", "ImageBuilder"]),

@@ -27,6 +27,30 @@ public struct OpenedImage {
         return OpenedImage(container: .raw, disk: try FileDisk(path: path), fileBytes: UInt64(st.st_size), members: [])
     }
 
+    /// Writes the disk as a sparse raw file at `path` (atomically).
+    public func writeRaw(to path: String) throws {
+        let output = try AtomicOutput(path: path)
+        guard ftruncate(output.fd, off_t(disk.size)) == 0 else {
+            throw FileError("cannot create \(path): \(FileIO.errnoText())", hint: "check free space")
+        }
+        if let extentDisk = disk as? ExtentDisk {
+            for extent in extentDisk.extents {
+                let n = extent.data.withUnsafeBytes { pwrite(output.fd, $0.baseAddress!, $0.count, off_t(extent.offset)) }
+                guard n == extent.data.count else { throw FileError("cannot write \(path): \(FileIO.errnoText())", hint: "check free space") }
+            }
+        } else {
+            var offset: UInt64 = 0
+            while offset < disk.size {
+                let block = try disk.read(offset: offset, count: Int(min(1 << 20, disk.size - offset)))
+                if block.contains(where: { $0 != 0 }) {
+                    _ = block.withUnsafeBytes { pwrite(output.fd, $0.baseAddress!, $0.count, off_t(offset)) }
+                }
+                offset += UInt64(block.count)
+            }
+        }
+        try output.commit()
+    }
+
     static func peek(_ path: String, count: Int) throws -> [UInt8] {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {

@@ -19,7 +19,7 @@ public final class BootableDisk {
                 guard commandLine == nil, initrd == nil else { throw Self.optionsForKernelOnly }
                 path = directory + "/disk.raw"
                 let image = try OpenedImage.open(input)
-                try Self.unpack(image.disk, to: path)
+                try image.writeRaw(to: path)
                 description = "GCE image archive"
             } else if Self.isDisk(head) {
                 guard commandLine == nil, initrd == nil else { throw Self.optionsForKernelOnly }
@@ -57,16 +57,5 @@ public final class BootableDisk {
         guard head.count >= 512, head[510] == 0x55, head[511] == 0xAA else { return false }
         let isBzImage = head.count >= 0x206 && Array(head[0x202..<0x206]) == Array("HdrS".utf8)
         return !isBzImage
-    }
-
-    static func unpack(_ disk: DiskReader, to path: String) throws {
-        guard let extentDisk = disk as? ExtentDisk else { return }
-        let output = try AtomicOutput(path: path)
-        guard ftruncate(output.fd, off_t(disk.size)) == 0 else { throw FileError("cannot create \(path): \(String(cString: strerror(errno)))") }
-        for extent in extentDisk.extents {
-            let n = extent.data.withUnsafeBytes { pwrite(output.fd, $0.baseAddress!, $0.count, off_t(extent.offset)) }
-            guard n == extent.data.count else { throw FileError("cannot write \(path): \(String(cString: strerror(errno)))", hint: "check free space") }
-        }
-        try output.commit()
     }
 }

@@ -56,8 +56,12 @@ public struct QEMUCommand: Sendable {
     /// Where the serial console goes: `stdio`, or a file path.
     public var serial: Serial = .stdio
 
+    /// A name for the guest, visible in `ps` (used to recognise a plane's VMs after a restart).
+    public var name: String?
+
     public enum Serial: Sendable, Equatable {
         case stdio
+        /// Appended to the file, so the console survives stop and start.
         case file(String)
     }
 
@@ -86,8 +90,9 @@ public struct QEMUCommand: Sendable {
         args += ["-netdev", netdev, "-device", "virtio-net-pci,netdev=net0,mac=\(macAddress),rx_queue_size=1024"]
         switch serial {
         case .stdio: args += ["-serial", "stdio"]
-        case .file(let path): args += ["-serial", "file:\(path)"]
+        case .file(let path): args += ["-chardev", "file,id=console,path=\(escape(path)),append=on", "-serial", "chardev:console"]
         }
+        if let name { args += ["-name", name] }
         if let qmp = qmpSocket { args += ["-qmp", "unix:\(qmp),server=on,wait=off"] }
         return args
     }

@@ -13,7 +13,7 @@ struct Sortie: AsyncParsableCommand {
               sortie boot hello.tar.gz --expect "Solo5: Application exit"
             """,
         version: SortieVersion.current,
-        subcommands: [ImageCommand.self, BootCommand.self]
+        subcommands: [ImageCommand.self, BootCommand.self, ServeCommand.self]
     )
 }
 

@@ -1,0 +1,291 @@
+import Foundation
+import Logging
+
+/// Compute Engine v1: routes `/compute/v1/projects/{project}/...` to catalogs, operations,
+/// images, instance templates, firewalls, health checks and instances.
+final class ComputeService: Sendable {
+    let store: Store
+    let configuration: PlaneConfiguration
+    let storage: StorageService
+    let catalog: Catalog
+    let operations: Operations
+    let images: ImageImporter
+    let instances: InstanceRuntime
+    let logger: Logger
+
+    init(store: Store, configuration: PlaneConfiguration, storage: StorageService, logger: Logger) throws {
+        self.store = store
+        self.configuration = configuration
+        self.storage = storage
+        self.logger = logger
+        catalog = Catalog(configuration: configuration)
+        operations = Operations(store: store, baseURL: configuration.baseURL)
+        images = ImageImporter(store: store, storage: storage, operations: operations, configuration: configuration, logger: logger)
+        instances = InstanceRuntime(store: store, operations: operations, images: images, configuration: configuration, logger: logger)
+    }
+
+    func recover() async {
+        images.resumePending()
+        await instances.recover()
+    }
+
+    func shutdownAll(grace: Double) async { await instances.shutdownAll(grace: grace) }
+
+    func base(_ project: String) -> String { catalog.base(project) }
+
+    // MARK: Routing
+
+    func handle(_ request: APIRequest, project: String, rest: [String]) async throws -> APIResponse {
+        let m = request.method
+        switch rest.count {
+        case 0 where m == "GET":
+            return APIResponse(json: ["kind": "compute#project", "id": .string(Catalog.stableID("project/" + project)),
+                                      "name": .string(project), "selfLink": .string(base(project)),
+                                      "creationTimestamp": .string(Catalog.created)])
+        case 1 where rest[0] == "zones" && m == "GET":
+            return list(project, "zones", kind: "compute#zoneList", items: configuration.zones.map { catalog.zone(project, $0) }, request)
+        case 2 where rest[0] == "zones" && m == "GET":
+            guard configuration.zones.contains(rest[1]) else { throw APIError.notFound("projects/\(project)/zones/\(rest[1])") }
+            return APIResponse(json: catalog.zone(project, rest[1]))
+        case 1 where rest[0] == "regions" && m == "GET":
+            return list(project, "regions", kind: "compute#regionList", items: configuration.regions.map { catalog.region(project, $0) }, request)
+        case 2 where rest[0] == "regions" && m == "GET":
+            guard configuration.regions.contains(rest[1]) else { throw APIError.notFound("projects/\(project)/regions/\(rest[1])") }
+            return APIResponse(json: catalog.region(project, rest[1]))
+        default:
+            break
+        }
+        // Scope: global, zones/Z, regions/R.
+        var scope = "global"
+        var tail = rest
+        if rest.first == "global" {
+            tail = Array(rest.dropFirst())
+        } else if rest.count >= 2, rest[0] == "zones" || rest[0] == "regions" {
+            let known = rest[0] == "zones" ? configuration.zones : configuration.regions
+            guard known.contains(rest[1]) else { throw APIError.notFound("projects/\(project)/\(rest[0])/\(rest[1])") }
+            scope = "\(rest[0])/\(rest[1])"
+            tail = Array(rest.dropFirst(2))
+        } else {
+            throw APIError(404, "notFound", "No Compute API at \(request.path)")
+        }
+        guard let collection = tail.first else { throw APIError(404, "notFound", "No Compute API at \(request.path)") }
+        let name = tail.count > 1 ? tail[1] : nil
+        let verb = tail.count > 2 ? tail[2] : nil
+        switch (collection, scope.split(separator: "/").first ?? "global") {
+        case ("operations", _): return try await operationRequest(request, project: project, scope: scope, name: name, verb: verb)
+        case ("machineTypes", "zones"):
+            let zone = String(scope.dropFirst("zones/".count))
+            if let name {
+                guard let type = Catalog.machineType(named: name) else { throw APIError.notFound("projects/\(project)/\(scope)/machineTypes/\(name)") }
+                return APIResponse(json: catalog.machineType(project, zone: zone, type))
+            }
+            return list(project, "\(scope)/machineTypes", kind: "compute#machineTypeList",
+                        items: Catalog.machineTypes.map { catalog.machineType(project, zone: zone, $0) }, request)
+        case ("networks", "global"):
+            if let name {
+                guard name == "default" else { throw APIError.notFound("projects/\(project)/global/networks/\(name)") }
+                return APIResponse(json: catalog.network(project))
+            }
+            return list(project, "global/networks", kind: "compute#networkList", items: [catalog.network(project)], request)
+        case ("images", "global"): return try await imageRequest(request, project: project, name: name, rest: Array(tail.dropFirst(1)))
+        case ("instanceTemplates", "global"), ("firewalls", "global"), ("healthChecks", "global"), ("healthChecks", "regions"):
+            return try simpleResource(request, project: project, scope: scope, collection: collection, name: name, verb: verb)
+        case ("instances", "zones"):
+            return try await instanceRequest(request, project: project, scope: scope, name: name, verb: verb)
+        default:
+            throw APIError(404, "notFound", "No Compute API at \(request.path)")
+        }
+    }
+
+    // MARK: Lists
+
+    /// A list response with filter, orderBy and paging (pageToken = offset).
+    func list(_ project: String, _ path: String, kind: String, items all: [JSONValue], _ request: APIRequest) -> APIResponse {
+        var items = all
+        if let filter = request.query["filter"], !filter.isEmpty { items = items.filter { ListFilter(filter).matches($0) } }
+        if let order = request.query["orderBy"], order.hasPrefix("creationTimestamp") {
+            items.sort { ($0["creationTimestamp"]?.string ?? "") < ($1["creationTimestamp"]?.string ?? "") }
+            if order.hasSuffix("desc") { items.reverse() }
+        }
+        let pageSize = min(500, Int(request.query["maxResults"] ?? "") ?? 500)
+        let start = Int(request.query["pageToken"] ?? "") ?? 0
+        var out: JSONValue = ["kind": .string(kind), "id": .string("projects/\(project)/\(path)"),
+                              "selfLink": .string("\(base(project))/\(path)")]
+        out["items"] = .array(Array(items.dropFirst(start).prefix(pageSize)))
+        if start + pageSize < items.count { out["nextPageToken"] = .string(String(start + pageSize)) }
+        return APIResponse(json: out)
+    }
+
+    // MARK: Operations
+
+    func operationRequest(_ request: APIRequest, project: String, scope: String, name: String?, verb: String?) async throws -> APIResponse {
+        let collection = Operations.collection(project: project, scope: scope)
+        switch (request.method, name, verb) {
+        case ("GET", nil, nil):
+            return list(project, "\(scope)/operations", kind: "compute#operationList", items: try store.list(collection), request)
+        case ("GET", let name?, nil):
+            guard let op = try store.get(collection, name) else { throw APIError.notFound("projects/\(project)/\(scope)/operations/\(name)") }
+            return APIResponse(json: op)
+        case ("POST", let name?, "wait"):
+            return APIResponse(json: try await operations.wait(collection, name, seconds: 30))
+        case ("DELETE", let name?, nil):
+            try store.delete(collection, name)
+            return APIResponse(status: 204, body: Data(), headers: [])
+        default:
+            throw APIError(404, "notFound", "No Compute API at \(request.path)")
+        }
+    }
+
+    // MARK: Templates, firewalls, health checks
+
+    static let kinds = ["instanceTemplates": "compute#instanceTemplate", "firewalls": "compute#firewall",
+                        "healthChecks": "compute#healthCheck", "images": "compute#image", "instances": "compute#instance"]
+
+    func simpleResource(_ request: APIRequest, project: String, scope: String, collection: String, name: String?, verb: String?) throws -> APIResponse {
+        let path = "projects/\(project)/\(scope)/\(collection)"
+        let kind = Self.kinds[collection] ?? "compute#resource"
+        switch (request.method, name, verb) {
+        case ("GET", nil, nil):
+            return list(project, "\(scope)/\(collection)", kind: kind + "List", items: try store.list(path), request)
+        case ("GET", let name?, nil):
+            guard let item = try store.get(path, name) else { throw APIError.notFound("\(path)/\(name)") }
+            return APIResponse(json: item)
+        case ("POST", nil, nil):
+            if let op = try operations.existing(requestId: request.query["requestId"], project: project) { return APIResponse(json: op) }
+            var body = try request.json()
+            try ResourceValidation.common(body)
+            let name = body["name"]!.string!
+            try ResourceValidation.validate(collection, &body, project: project, base: base(project))
+            body["kind"] = .string(kind)
+            body["id"] = .string(Identifiers.newID())
+            body["creationTimestamp"] = .string(Identifiers.timestamp())
+            body["selfLink"] = .string("\(base(project))/\(scope)/\(collection)/\(name)")
+            if scope.hasPrefix("regions/") { body["region"] = .string("\(base(project))/\(scope)") }
+            try store.insert(path, name, body)
+            let op = try operations.begin(project: project, scope: scope, type: "insert", targetLink: body["selfLink"]!.string!,
+                                          targetId: body["id"]?.string, requestId: request.query["requestId"], done: true)
+            return APIResponse(json: op.body)
+        case ("PATCH", let name?, nil), ("PUT", let name?, nil):
+            if let op = try operations.existing(requestId: request.query["requestId"], project: project) { return APIResponse(json: op) }
+            guard collection != "instanceTemplates" else { throw APIError(400, "invalid", "Instance templates are immutable; create a new one.") }
+            let patch = try request.json()
+            let updated = try store.mutate(path, name) { body in
+                var merged = request.method == "PUT" ? patch : body.mergePatched(with: patch)
+                for key in ["kind", "id", "creationTimestamp", "selfLink", "name"] { merged[key] = body[key] }
+                try ResourceValidation.validate(collection, &merged, project: project, base: base(project))
+                body = merged
+            }
+            let op = try operations.begin(project: project, scope: scope, type: request.method == "PUT" ? "update" : "patch",
+                                          targetLink: updated["selfLink"]?.string ?? "", targetId: updated["id"]?.string,
+                                          requestId: request.query["requestId"], done: true)
+            return APIResponse(json: op.body)
+        case ("DELETE", let name?, nil):
+            if let op = try operations.existing(requestId: request.query["requestId"], project: project) { return APIResponse(json: op) }
+            guard let item = try store.get(path, name) else { throw APIError.notFound("\(path)/\(name)") }
+            if let user = try user(of: "\(base(project))/\(scope)/\(collection)/\(name)", project: project) {
+                throw APIError.inUse("\(path)/\(name)", by: user)
+            }
+            try store.delete(path, name)
+            let op = try operations.begin(project: project, scope: scope, type: "delete", targetLink: item["selfLink"]?.string ?? "",
+                                          targetId: item["id"]?.string, requestId: request.query["requestId"], done: true)
+            return APIResponse(json: op.body)
+        default:
+            throw APIError(404, "notFound", "No Compute API at \(request.path)")
+        }
+    }
+
+    /// A resource that refers to `link` and so keeps it from being deleted (groups, in part 2).
+    func user(of link: String, project: String) throws -> String? {
+        for (collection, body) in try store.listAll(like: "projects/\(project)/%/instanceGroupManagers") {
+            let text = String(decoding: body.data, as: UTF8.self)
+            if text.contains("\"\(link)\"") || text.contains("/\(link.split(separator: "/").suffix(3).joined(separator: "/"))\"") {
+                return "\(collection)/\(body["name"]?.string ?? "")"
+            }
+        }
+        return nil
+    }
+
+    // MARK: Images
+
+    func imageRequest(_ request: APIRequest, project: String, name: String?, rest: [String]) async throws -> APIResponse {
+        let path = "projects/\(project)/global/images"
+        switch (request.method, rest.count) {
+        case ("GET", 0):
+            return list(project, "global/images", kind: "compute#imageList", items: try store.list(path), request)
+        case ("GET", 1):
+            guard let image = try store.get(path, rest[0]) else { throw APIError.notFound("\(path)/\(rest[0])") }
+            return APIResponse(json: image)
+        case ("GET", 2) where rest[0] == "family":
+            return APIResponse(json: try images.fromFamily(project: project, family: rest[1]))
+        case ("POST", 0):
+            if let op = try operations.existing(requestId: request.query["requestId"], project: project) { return APIResponse(json: op) }
+            return APIResponse(json: try images.insert(try request.json(), project: project, requestId: request.query["requestId"]))
+        case ("POST", 2) where rest[1] == "deprecate":
+            if let op = try operations.existing(requestId: request.query["requestId"], project: project) { return APIResponse(json: op) }
+            return APIResponse(json: try images.deprecate(project: project, name: rest[0], status: try request.json(), requestId: request.query["requestId"]))
+        case ("POST", 2) where rest[1] == "setLabels":
+            return APIResponse(json: try images.setLabels(project: project, name: rest[0], body: try request.json(), requestId: request.query["requestId"]))
+        case ("DELETE", 1):
+            if let op = try operations.existing(requestId: request.query["requestId"], project: project) { return APIResponse(json: op) }
+            return APIResponse(json: try images.delete(project: project, name: rest[0], requestId: request.query["requestId"]))
+        default:
+            throw APIError(404, "notFound", "No Compute API at \(request.path)")
+        }
+    }
+
+    // MARK: Instances
+
+    func instanceRequest(_ request: APIRequest, project: String, scope: String, name: String?, verb: String?) async throws -> APIResponse {
+        let zone = String(scope.dropFirst("zones/".count))
+        let path = "projects/\(project)/\(scope)/instances"
+        let requestId = request.query["requestId"]
+        if request.method != "GET", let op = try operations.existing(requestId: requestId, project: project) { return APIResponse(json: op) }
+        switch (request.method, name, verb) {
+        case ("GET", nil, nil):
+            return list(project, "\(scope)/instances", kind: "compute#instanceList", items: try store.list(path), request)
+        case ("GET", let name?, nil):
+            guard let item = try store.get(path, name) else { throw APIError.notFound("\(path)/\(name)") }
+            return APIResponse(json: item)
+        case ("GET", let name?, "serialPort"):
+            return APIResponse(json: try instances.serialPortOutput(project: project, zone: zone, name: name,
+                                                                   start: request.query["start"].flatMap { Int64($0) } ?? 0))
+        case ("POST", nil, nil):
+            var body = try request.json()
+            if let template = request.query["sourceInstanceTemplate"] {
+                body = try instanceFromTemplate(template, overrides: body, project: project)
+            }
+            return APIResponse(json: try await instances.insert(body, project: project, zone: zone, requestId: requestId))
+        case ("POST", let name?, let action?) where ["stop", "start", "reset"].contains(action):
+            return APIResponse(json: try await instances.act(action, project: project, zone: zone, name: name, requestId: requestId))
+        case ("DELETE", let name?, nil):
+            return APIResponse(json: try await instances.delete(project: project, zone: zone, name: name, requestId: requestId))
+        default:
+            throw APIError(404, "notFound", "No Compute API at \(request.path)")
+        }
+    }
+
+    /// The template's properties with the request's fields on top (as `sourceInstanceTemplate` does).
+    func instanceFromTemplate(_ reference: String, overrides: JSONValue, project: String) throws -> JSONValue {
+        guard let ref = ResourceReference.parse(reference, project: project, scope: "global", collection: "instanceTemplates"),
+              let template = try store.get(ref.collectionPath, ref.name) else {
+            throw APIError.notFound("projects/\(project)/global/instanceTemplates/\(reference.split(separator: "/").last ?? "")")
+        }
+        var body = template["properties"] ?? [:]
+        for (key, value) in overrides.object ?? [:] { body[key] = value }
+        return body
+    }
+}
+
+extension JSONValue {
+    /// RFC 7386 JSON merge patch: objects merge recursively, `null` removes, anything else replaces.
+    func mergePatched(with patch: JSONValue) -> JSONValue {
+        guard case .object(let changes) = patch else { return patch }
+        var result = self.object ?? [:]
+        for (key, value) in changes {
+            if case .null = value { result[key] = nil }
+            else if case .object = value, let existing = result[key], case .object = existing { result[key] = existing.mergePatched(with: value) }
+            else { result[key] = value }
+        }
+        return .object(result)
+    }
+}

@@ -1,0 +1,56 @@
+import Foundation
+
+/// Names, ids and timestamps as GCE writes them.
+public enum Identifiers {
+    /// RFC 1035 labels: what GCE accepts as a resource name.
+    public static func validateName(_ name: String, field: String = "name") throws {
+        guard !name.isEmpty else { throw APIError.required(field) }
+        let ok = name.count <= 63 && name.range(of: "^[a-z]([-a-z0-9]*[a-z0-9])?$", options: .regularExpression) != nil
+        guard ok else {
+            throw APIError.invalid("Invalid value for field '\(field)': '\(name)'. Must be a match of regex '(?:[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?)'")
+        }
+    }
+
+    /// A 64-bit unsigned id, as GCE's (a decimal string).
+    public static func newID() -> String { String(UInt64.random(in: 1_000_000_000_000_000_000...UInt64.max)) }
+
+    /// RFC 3339 with milliseconds and an explicit offset, like `2026-11-27T17:41:30.123+00:00`.
+    public static func timestamp(_ date: Date = Date()) -> String {
+        let ms = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        let seconds = ms / 1000
+        let days = seconds / 86_400
+        let rest = seconds % 86_400
+        let (y, m, d) = civil(days)
+        func two(_ v: Int64) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        let millis = ms % 1000
+        let milliText = millis < 10 ? "00\(millis)" : millis < 100 ? "0\(millis)" : "\(millis)"
+        return "\(y)-\(two(m))-\(two(d))T\(two(rest / 3600)):\(two(rest % 3600 / 60)):\(two(rest % 60)).\(milliText)+00:00"
+    }
+
+    static func civil(_ z0: Int64) -> (Int64, Int64, Int64) {
+        let z = z0 + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
+    }
+
+    /// A new operation name, unique and sortable like GCE's.
+    public static func operationName() -> String {
+        let ms = Int64(Date().timeIntervalSince1970 * 1000)
+        return "operation-\(ms)-\(String(UInt64.random(in: 0...UInt64(UInt32.max)), radix: 16))"
+    }
+
+    /// A random token for bearer auth and upload ids.
+    public static func randomToken(bytes: Int = 32) -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<bytes).map { _ in
+            let b = UInt8.random(in: 0...255, using: &generator)
+            return String(b, radix: 16).count == 1 ? "0" + String(b, radix: 16) : String(b, radix: 16)
+        }.joined()
+    }
+}

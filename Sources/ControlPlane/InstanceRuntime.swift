@@ -1,0 +1,352 @@
+import Foundation
+import ImageBuilder
+import Logging
+import Machine
+
+/// Instances as QEMU VMs with the `gce` device profile: each has its own copy of its image's disk,
+/// its serial console appended to a file, and a QMP socket. VMs run in their own session, so they
+/// outlive a crash of the plane, which adopts them on restart (or restarts them if they died).
+final class InstanceRuntime: @unchecked Sendable {
+    let store: Store
+    let operations: Operations
+    let images: ImageImporter
+    let configuration: PlaneConfiguration
+    let logger: Logger
+    private let lock = NSLock()
+    /// Running VMs by instance id.
+    private var vms: [String: VM] = [:]
+    /// Ids being stopped or deleted on purpose, whose exit is not a crash.
+    private var stopping: Set<String> = []
+
+    struct VM {
+        var pid: pid_t
+        var process: SpawnedProcess?
+    }
+
+    static let vmCollection = "vms"
+
+    init(store: Store, operations: Operations, images: ImageImporter, configuration: PlaneConfiguration, logger: Logger) {
+        self.store = store
+        self.operations = operations
+        self.images = images
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    func base(_ project: String) -> String { "\(configuration.baseURL)/compute/v1/projects/\(project)" }
+    func collection(_ project: String, _ zone: String) -> String { "projects/\(project)/zones/\(zone)/instances" }
+    func directory(_ id: String) -> String { configuration.dataDirectory + "/instances/\(id)" }
+    func qmpSocket(_ id: String) -> String { NSTemporaryDirectory() + "sortie-vm-\(id).sock" }
+
+    // MARK: API
+
+    func insert(_ request: JSONValue, project: String, zone: String, requestId: String?) async throws -> JSONValue {
+        var body = request
+        try ResourceValidation.common(body)
+        let name = body["name"]!.string!
+        guard let machineTypeText = body["machineType"]?.string else { throw APIError.required("resource.machineType") }
+        let typeName = String(machineTypeText.split(separator: "/").last ?? "")
+        guard let machineType = Catalog.machineType(named: typeName) else {
+            throw APIError.invalid("Invalid value for field 'resource.machineType': '\(machineTypeText)'. Machine type with name '\(typeName)' does not exist in zone '\(zone)'.")
+        }
+        guard let disks = body["disks"]?.array, let boot = disks.first else { throw APIError.required("resource.disks") }
+        guard let sourceImage = boot["initializeParams"]?["sourceImage"]?.string else {
+            throw APIError.required("resource.disks[0].initializeParams.sourceImage")
+        }
+        let image = try resolveImage(sourceImage, project: project)
+        let id = Identifiers.newID()
+        let selfLink = "\(base(project))/zones/\(zone)/instances/\(name)"
+        body["kind"] = "compute#instance"
+        body["id"] = .string(id)
+        body["creationTimestamp"] = .string(Identifiers.timestamp())
+        body["selfLink"] = .string(selfLink)
+        body["zone"] = .string("\(base(project))/zones/\(zone)")
+        body["machineType"] = .string("\(base(project))/zones/\(zone)/machineTypes/\(typeName)")
+        body["status"] = "PROVISIONING"
+        body["cpuPlatform"] = "QEMU TCG"
+        body["fingerprint"] = .string(Identifiers.randomToken(bytes: 8))
+        body["startRestricted"] = false
+        body["deletionProtection"] = false
+        body["disks"] = [[
+            "kind": "compute#attachedDisk", "type": "PERSISTENT", "mode": "READ_WRITE", "boot": true, "autoDelete": true,
+            "index": 0, "interface": "SCSI", "deviceName": .string(boot["deviceName"]?.string ?? name),
+            "source": .string("\(base(project))/zones/\(zone)/disks/\(name)"),
+            "diskSizeGb": .string(image["diskSizeGb"]?.string ?? "1"),
+        ]]
+        var nics = body["networkInterfaces"]?.array ?? [[:]]
+        for i in nics.indices {
+            nics[i]["kind"] = "compute#networkInterface"
+            nics[i]["name"] = .string("nic\(i)")
+            nics[i]["network"] = .string("\(base(project))/global/networks/default")
+            nics[i]["networkIP"] = "10.0.2.15"
+        }
+        body["networkInterfaces"] = .array(nics)
+        if body["labels"] != nil { body["labelFingerprint"] = .string(Identifiers.randomToken(bytes: 8)) }
+        let memory = min(machineType.memoryMb, configuration.guestMemoryCapMiB)
+
+        let op = try operations.begin(project: project, scope: "zones/\(zone)", type: "insert", targetLink: selfLink,
+                                      targetId: id, requestId: requestId)
+        let opName = op.body["name"]!.string!
+        if let quota = try quotaProblem(addingMemory: memory) {
+            operations.finish(op.collection, opName, error: quota)
+            return try store.get(op.collection, opName) ?? op.body
+        }
+        try store.insert(collection(project, zone), name, body)
+        try store.insert(Self.vmCollection, id, ["id": .string(id), "project": .string(project), "zone": .string(zone), "name": .string(name),
+                                                 "memory": .number(Double(memory)), "cpus": .number(Double(min(machineType.cpus, 2))),
+                                                 "imageID": .string(image["id"]?.string ?? ""), "pid": 0])
+        Task.detached { [self] in
+            do {
+                try FileManager.default.createDirectory(atPath: directory(id), withIntermediateDirectories: true)
+                let copy = try SystemCommandRunner().run("/bin/cp", ["--sparse=always", imageDiskPath(image), directory(id) + "/disk.raw"])
+                guard copy.status == 0 else { throw APIError(500, "backendError", "cannot create the boot disk: \(copy.errorOutput)") }
+                try launch(id: id)
+                operations.finish(op.collection, opName)
+            } catch {
+                setStatus(id, "TERMINATED")
+                operations.finish(op.collection, opName, error: (error as? APIError) ?? APIError(500, "backendError", "\(error)"))
+            }
+        }
+        return op.body
+    }
+
+    func act(_ action: String, project: String, zone: String, name: String, requestId: String?) async throws -> JSONValue {
+        guard let instance = try store.get(collection(project, zone), name), let id = instance["id"]?.string else {
+            throw APIError.notFound("\(collection(project, zone))/\(name)")
+        }
+        let op = try operations.begin(project: project, scope: "zones/\(zone)", type: action,
+                                      targetLink: instance["selfLink"]?.string ?? "", targetId: id, requestId: requestId)
+        let opName = op.body["name"]!.string!
+        Task.detached { [self] in
+            do {
+                switch action {
+                case "stop":
+                    setStatus(id, "STOPPING")
+                    powerOff(id: id, grace: 5)
+                    setStatus(id, "TERMINATED")
+                case "start":
+                    if !isRunning(id) {
+                        let memory = Int((try? store.get(Self.vmCollection, id))?["memory"]?.number ?? 256)
+                        if let quota = try quotaProblem(addingMemory: memory) { throw quota }
+                        try launch(id: id)
+                    }
+                default: // reset
+                    guard isRunning(id) else { throw APIError(400, "resourceNotReady", "The instance is not running.") }
+                    try QMPClient(path: qmpSocket(id), within: 2).send(["execute": "system_reset"])
+                }
+                operations.finish(op.collection, opName)
+            } catch {
+                operations.finish(op.collection, opName, error: (error as? APIError) ?? APIError(500, "backendError", "\(error)"))
+            }
+        }
+        return op.body
+    }
+
+    func delete(project: String, zone: String, name: String, requestId: String?) async throws -> JSONValue {
+        guard let instance = try store.get(collection(project, zone), name), let id = instance["id"]?.string else {
+            throw APIError.notFound("\(collection(project, zone))/\(name)")
+        }
+        let op = try operations.begin(project: project, scope: "zones/\(zone)", type: "delete",
+                                      targetLink: instance["selfLink"]?.string ?? "", targetId: id, requestId: requestId)
+        let opName = op.body["name"]!.string!
+        setStatus(id, "STOPPING")
+        Task.detached { [self] in
+            powerOff(id: id, grace: 0)
+            try? store.delete(collection(project, zone), name)
+            try? store.delete(Self.vmCollection, id)
+            try? FileManager.default.removeItem(atPath: directory(id))
+            operations.finish(op.collection, opName)
+        }
+        return op.body
+    }
+
+    /// The serial console from byte `start` (GCE keeps the last 1 MiB), with `next` for paging.
+    func serialPortOutput(project: String, zone: String, name: String, start: Int64) throws -> JSONValue {
+        guard let instance = try store.get(collection(project, zone), name), let id = instance["id"]?.string else {
+            throw APIError.notFound("\(collection(project, zone))/\(name)")
+        }
+        let path = directory(id) + "/serial.log"
+        let data = FileManager.default.contents(atPath: path) ?? Data()
+        let total = Int64(data.count)
+        let from = max(min(start, total), total - (1 << 20), 0)
+        let contents = String(decoding: data.suffix(from: Int(from)), as: UTF8.self)
+        return ["kind": "compute#serialPortOutput", "contents": .string(contents), "start": .string(String(from)),
+                "next": .string(String(total)), "selfLink": .string("\(instance["selfLink"]?.string ?? "")/serialPort")]
+    }
+
+    // MARK: VMs
+
+    func resolveImage(_ reference: String, project: String) throws -> JSONValue {
+        guard let ref = ResourceReference.parse(reference, project: project, scope: "global", collection: "images") else {
+            throw APIError.invalid("Invalid value for field 'sourceImage': '\(reference)'.")
+        }
+        let image: JSONValue?
+        if ref.name.hasPrefix("family/") {
+            image = try? images.fromFamily(project: ref.project, family: String(ref.name.dropFirst(7)))
+        } else {
+            image = try store.get(ref.collectionPath, ref.name)
+        }
+        guard let image else {
+            throw APIError(404, "notFound", "The resource 'projects/\(ref.project)/global/images/\(ref.name)' was not found")
+        }
+        guard image["status"]?.string == "READY" else {
+            throw APIError(400, "resourceNotReady", "The resource 'projects/\(ref.project)/global/images/\(ref.name)' is not ready")
+        }
+        return image
+    }
+
+    func imageDiskPath(_ image: JSONValue) -> String { images.diskPath(id: image["id"]?.string ?? "") }
+
+    func quotaProblem(addingMemory memory: Int) throws -> APIError? {
+        let running = lock.withLock { vms.keys.map { $0 } }
+        let used = running.compactMap { try? store.get(Self.vmCollection, $0)?["memory"]?.number }.reduce(0, +)
+        if running.count + 1 > configuration.maxInstances {
+            return APIError(403, "quotaExceeded", "Quota 'INSTANCES' exceeded. Limit: \(configuration.maxInstances) on this plane (sortie serve --max-instances).")
+        }
+        if Int(used) + memory > configuration.maxMemoryMiB {
+            return APIError(403, "quotaExceeded", "Quota 'MEMORY_MB' exceeded. Limit: \(configuration.maxMemoryMiB) MB on this plane (sortie serve --max-memory).")
+        }
+        return nil
+    }
+
+    func isRunning(_ id: String) -> Bool { lock.withLock { vms[id] != nil } }
+
+    /// Starts the VM of instance `id` from its disk; RUNNING once QEMU is up.
+    func launch(id: String) throws {
+        guard let record = try store.get(Self.vmCollection, id) else { throw APIError.notFound("instance \(id)") }
+        setStatus(id, "STAGING")
+        var command = QEMUCommand(accelerator: Accelerator(rawValue: configuration.accelerator) ?? .tcg, profile: .gce,
+                                  diskPath: directory(id) + "/disk.raw", macAddress: QEMUCommand.macAddress(seed: UInt32(truncatingIfNeeded: UInt64(id) ?? 1)))
+        command.diskSnapshot = false
+        command.memoryMiB = Int(record["memory"]?.number ?? 256)
+        command.cpus = Int(record["cpus"]?.number ?? 1)
+        command.serial = .file(directory(id) + "/serial.log")
+        command.qmpSocket = qmpSocket(id)
+        command.name = "sortie-\(id)"
+        unlink(qmpSocket(id))
+        guard let qemu = ExecutableLookup.find(command.executable) else {
+            throw APIError(500, "backendError", "qemu-system-x86_64 is not installed on the plane's host (apt-get install qemu-system-x86)")
+        }
+        let log = open(directory(id) + "/qemu.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        defer { close(log) }
+        let process = try SpawnedProcess(executable: qemu, arguments: command.arguments, stdout: log, stderr: log,
+                                         newSession: true, dieWithParent: false) { [weak self] status in
+            self?.exited(id: id, status: status)
+        }
+        lock.withLock { vms[id] = VM(pid: process.pid, process: process) }
+        _ = try? store.mutate(Self.vmCollection, id) { $0["pid"] = .number(Double(process.pid)) }
+        _ = try? mutateInstance(id) { body in
+            body["status"] = "RUNNING"
+            body["lastStartTimestamp"] = .string(Identifiers.timestamp())
+        }
+        logger.info("instance \(record["name"]?.string ?? id) is RUNNING (QEMU pid \(process.pid))")
+    }
+
+    /// A VM ended: after a stop or delete that is expected; otherwise the guest powered off or crashed.
+    func exited(id: String, status: Int32) {
+        let expected = lock.withLock { () -> Bool in
+            vms[id] = nil
+            return stopping.contains(id)
+        }
+        if !expected {
+            logger.info("instance \(id): QEMU exited (status \(status)); TERMINATED")
+            setStatus(id, "TERMINATED")
+        }
+    }
+
+    /// ACPI power button, then SIGTERM/SIGKILL after `grace` seconds.
+    func powerOff(id: String, grace: Double) {
+        let vm = lock.withLock { () -> VM? in
+            stopping.insert(id)
+            return vms[id]
+        }
+        defer { lock.withLock { _ = stopping.remove(id) } }
+        guard let vm else { return }
+        if grace > 0 { try? QMPClient(path: qmpSocket(id), within: 1).send(["execute": "system_powerdown"]) }
+        let deadline = Date().addingTimeInterval(grace)
+        while kill(vm.pid, 0) == 0, Date() < deadline { usleep(50_000) }
+        if let process = vm.process {
+            process.stop(grace: 2)
+        } else {
+            kill(vm.pid, SIGTERM)
+            let hard = Date().addingTimeInterval(2)
+            while kill(vm.pid, 0) == 0, Date() < hard { usleep(50_000) }
+            kill(vm.pid, SIGKILL)
+        }
+        lock.withLock { vms[id] = nil }
+    }
+
+    func setStatus(_ id: String, _ status: String) {
+        _ = try? mutateInstance(id) { $0["status"] = .string(status) }
+    }
+
+    func mutateInstance(_ id: String, _ change: (inout JSONValue) -> Void) throws {
+        guard let record = try store.get(Self.vmCollection, id), let project = record["project"]?.string,
+              let zone = record["zone"]?.string, let name = record["name"]?.string else { return }
+        try store.mutate(collection(project, zone), name) { change(&$0) }
+    }
+
+    // MARK: Restart and shutdown
+
+    /// After a restart: adopt VMs still running, restart those that should run but died,
+    /// and finish instance operations the crash interrupted.
+    func recover() async {
+        guard let records = try? store.list(Self.vmCollection) else { return }
+        for record in records {
+            guard let id = record["id"]?.string, let project = record["project"]?.string, let zone = record["zone"]?.string, let name = record["name"]?.string,
+                  let instance = try? store.get(collection(project, zone), name) else { continue }
+            let status = instance["status"]?.string ?? ""
+            let pid = pid_t(record["pid"]?.number ?? 0)
+            let alive = pid > 0 && Self.isSortieVM(pid: pid, id: id)
+            switch status {
+            case "RUNNING", "STAGING", "PROVISIONING":
+                if alive {
+                    lock.withLock { vms[id] = VM(pid: pid, process: nil) }
+                    setStatus(id, "RUNNING")
+                    watchAdopted(id: id, pid: pid)
+                    logger.info("adopted instance \(name) (QEMU pid \(pid))")
+                } else if FileManager.default.fileExists(atPath: directory(id) + "/disk.raw") {
+                    do { try launch(id: id) } catch { setStatus(id, "TERMINATED") }
+                } else {
+                    setStatus(id, "TERMINATED")
+                }
+            case "STOPPING":
+                if alive { kill(pid, SIGKILL) }
+                setStatus(id, "TERMINATED")
+            default:
+                if alive { kill(pid, SIGKILL) }
+            }
+            finishInterruptedOperations(project: project, zone: zone, targetId: id)
+        }
+    }
+
+    func finishInterruptedOperations(project: String, zone: String, targetId: String) {
+        let opCollection = Operations.collection(project: project, scope: "zones/\(zone)")
+        for op in (try? store.list(opCollection)) ?? [] where op["targetId"]?.string == targetId && op["status"]?.string != "DONE" {
+            operations.finish(opCollection, op["name"]?.string ?? "")
+        }
+    }
+
+    /// True when `pid` is QEMU running this plane's instance `id` (its command line names it).
+    static func isSortieVM(pid: pid_t, id: String) -> Bool {
+        guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+        return String(decoding: data, as: UTF8.self).contains("sortie-\(id)")
+    }
+
+    /// Adopted VMs are not our children: poll for their exit.
+    func watchAdopted(id: String, pid: pid_t) {
+        Task.detached { [self] in
+            while Self.isSortieVM(pid: pid, id: id) { try? await Task.sleep(for: .milliseconds(500)) }
+            exited(id: id, status: -1)
+        }
+    }
+
+    /// Graceful stop of the plane: power every guest off (ACPI, then kill). Their instances stay
+    /// RUNNING in the store, so the next start brings them back, as GCE would keep them running.
+    func shutdownAll(grace: Double) async {
+        let ids = lock.withLock { Array(vms.keys) }
+        await withTaskGroup(of: Void.self) { group in
+            for id in ids { group.addTask { self.powerOff(id: id, grace: grace) } }
+        }
+    }
+}

@@ -1,0 +1,124 @@
+"""kill -9 the plane and start it again: nothing is lost.
+
+The plane keeps its state on disk, so after a crash (SIGKILL, no shutdown code
+runs) a restart on the same data dir still has the buckets, objects, half-done
+resumable upload sessions and resources, and adopts or restarts its VMs.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+
+import pytest
+from google.api_core import exceptions as gexc
+from google.resumable_media.requests import ResumableUpload
+
+from support import CHUNK, PROJECT, ZONE, attach_resumable, crc32c_b64, md5_b64, resumable_upload_url, unique, wait_for
+
+pytestmark = pytest.mark.plane
+
+KERNEL_LINE = "SORTIE-TEST-KERNEL cmdline=[/boot/kernel hang sortie-conformance]"
+
+
+def start_half_done_upload(plane, bucket_name, data, chunks_sent=2):
+    session = plane.authorized_session()
+    up = ResumableUpload(resumable_upload_url(plane.base, bucket_name), CHUNK)
+    up.initiate(session, io.BytesIO(data), {"name": "half-done.bin", "contentType": "application/octet-stream"},
+                "application/octet-stream", total_bytes=len(data))
+    for _ in range(chunks_sent):
+        assert up.transmit_next_chunk(session).status_code == 308
+    return up.resumable_url
+
+
+def finish_upload(plane, session_url, data, sent):
+    """A fresh upload object adopts the session: status query (bytes */*), then the rest."""
+    session = plane.authorized_session()
+    r = session.put(session_url, data=b"", headers={"Content-Range": "bytes */*"})
+    assert r.status_code == 308, f"status query after restart: {r.status_code} {r.text[:300]}"
+    rng = r.headers.get("Range")
+    assert rng and rng.startswith("bytes=0-"), f"Range after restart: {rng!r}"
+    persisted = int(rng.split("-")[1]) + 1
+    assert 0 < persisted <= sent, f"server says {persisted} bytes persisted, {sent} were sent"
+    stream = io.BytesIO(data)
+    up = attach_resumable(session_url, stream, len(data), "application/octet-stream")
+    up.recover(session)
+    assert up.bytes_uploaded == persisted and stream.tell() == persisted
+    while not up.finished:
+        r = up.transmit_next_chunk(session)
+    assert r.status_code in (200, 201)
+    obj = r.json()
+    assert obj["size"] == str(len(data))
+    assert obj["md5Hash"] == md5_b64(data)
+    assert obj["crc32c"] == crc32c_b64(data)
+    return obj
+
+
+def test_restart_keeps_storage_and_resumes_upload(plane, restart):
+    client = plane.storage_client()
+    bucket = client.create_bucket(unique("conf-restart"))
+    kept = os.urandom(1000)
+    bucket.blob("kept.bin").upload_from_string(kept)
+    data = os.urandom(4 * CHUNK + 4321)
+    session_url = start_half_done_upload(plane, bucket.name, data)
+    token = plane.token
+
+    restart()
+
+    assert plane.token == token, "the token survives a restart"
+    client = plane.storage_client()
+    b = client.get_bucket(bucket.name)
+    assert b.get_blob("kept.bin").download_as_bytes() == kept
+    finish_upload(plane, session_url, data, 2 * CHUNK)
+    assert b.blob("half-done.bin").download_as_bytes() == data
+
+
+@pytest.mark.vm
+def test_restart_keeps_instance_running_and_upload_resumable(plane, restart, request):
+    from google.cloud import compute_v1
+
+    compute = plane.compute()
+    image_bytes = request.getfixturevalue("image_bytes")
+    client = plane.storage_client()
+    bucket = client.create_bucket(unique("conf-restart"))
+    blob = bucket.blob("images/k.tar.gz")
+    blob.upload_from_string(image_bytes, content_type="application/gzip")
+    image = unique("conf-rimg")
+    vm = unique("conf-rvm")
+    try:
+        compute.wait_ok(compute.images.insert(project=PROJECT, image_resource=compute_v1.Image(
+            name=image, raw_disk=compute_v1.RawDisk(source=f"https://storage.googleapis.com/{bucket.name}/{blob.name}"))))
+        wait_for(lambda: compute.images.get(project=PROJECT, image=image).status == "READY", 300, 1, "image READY")
+        compute.wait_ok(compute.instances.insert(project=PROJECT, zone=ZONE, instance_resource=compute_v1.Instance(
+            name=vm, machine_type=f"zones/{ZONE}/machineTypes/e2-micro",
+            disks=[compute_v1.AttachedDisk(boot=True, auto_delete=True, initialize_params=compute_v1.AttachedDiskInitializeParams(
+                source_image=f"projects/{PROJECT}/global/images/{image}"))],
+            network_interfaces=[compute_v1.NetworkInterface(network="global/networks/default")])))
+        wait_for(lambda: compute.instances.get(project=PROJECT, zone=ZONE, instance=vm).status == "RUNNING", 180, 1, "RUNNING")
+        wait_for(lambda: KERNEL_LINE in compute.instances.get_serial_port_output(project=PROJECT, zone=ZONE, instance=vm).contents,
+                 60, 1, "kernel line on the serial console")
+        data = os.urandom(3 * CHUNK + 99)
+        session_url = start_half_done_upload(plane, bucket.name, data)
+
+        restart()
+
+        compute = plane.compute()
+        listed = {i.name: i.status for i in compute.instances.list(project=PROJECT, zone=ZONE)}
+        assert vm in listed, f"instance lost in the restart: {listed}"
+        # adopted (stays RUNNING) or restarted (back to RUNNING shortly)
+        wait_for(lambda: compute.instances.get(project=PROJECT, zone=ZONE, instance=vm).status == "RUNNING", 120, 1,
+                 "instance RUNNING after restart")
+        out = wait_for(lambda: (o := compute.instances.get_serial_port_output(project=PROJECT, zone=ZONE, instance=vm))
+                       and KERNEL_LINE in o.contents and o, 60, 1, "serial output after restart")
+        assert int(out.next_) >= len(KERNEL_LINE)
+        finish_upload(plane, session_url, data, 2 * CHUNK)
+        assert client.bucket(bucket.name).blob("half-done.bin").download_as_bytes() == data
+    finally:
+        for delete in (
+            lambda: compute.wait_ok(compute.instances.delete(project=PROJECT, zone=ZONE, instance=vm)),
+            lambda: compute.wait_ok(compute.images.delete(project=PROJECT, image=image)),
+        ):
+            try:
+                delete()
+            except gexc.NotFound:
+                pass
