@@ -11,8 +11,8 @@ public final class Store: Sendable {
         var config = Configuration()
         config.busyMode = .timeout(10)
         db = try DatabaseQueue(path: path, configuration: config)
+        try db.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA journal_mode=WAL") }
         try db.write { db in
-            try db.execute(sql: "PRAGMA journal_mode=WAL")
             try db.execute(sql: """
                 CREATE TABLE IF NOT EXISTS resources (
                     collection TEXT NOT NULL, name TEXT NOT NULL, sequence INTEGER NOT NULL,

@@ -29,6 +29,7 @@ public final class SpawnedProcess: @unchecked Sendable {
         let started = DispatchSemaphore(value: 0)
         let box = SpawnResult()
         let exitedSemaphore = exited
+        Self.markDescriptorsCloseOnExec()
         let thread = Thread { [box] in
             var fileActions = posix_spawn_file_actions_t()
             posix_spawn_file_actions_init(&fileActions)
@@ -76,6 +77,17 @@ public final class SpawnedProcess: @unchecked Sendable {
     }
 
     private let resultBox: SpawnResult
+
+    /// Sets close-on-exec on every open descriptor above 2, so a child (a VM meant to outlive this
+    /// process) never inherits a listening socket or a database file. The child's 0-2 come from dup2.
+    static func markDescriptorsCloseOnExec() {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") else { return }
+        for entry in entries {
+            guard let fd = Int32(entry), fd > 2 else { continue }
+            let flags = fcntl(fd, F_GETFD)
+            if flags >= 0, flags & FD_CLOEXEC == 0 { _ = fcntl(fd, F_SETFD, flags | FD_CLOEXEC) }
+        }
+    }
 
     /// The exit status once the process has ended, else nil.
     public var status: Int32? { resultBox.status }

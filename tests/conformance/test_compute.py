@@ -113,7 +113,7 @@ def test_zones_regions_machine_types_networks(compute, gapi):
     raw = gapi.machineTypes().get(project=PROJECT, zone=ZONE, machineType="e2-small").execute()
     assert raw["kind"] == "compute#machineType"
     assert raw["guestCpus"] == 2 and raw["memoryMb"] == 2048  # int32: JSON numbers
-    assert raw["zone"].endswith(f"/zones/{ZONE}")
+    assert raw["zone"] == ZONE  # MachineType.zone is the zone name, not a URL
 
     assert "default" in [n.name for n in compute.networks.list(project=PROJECT)]
     assert compute.networks.get(project=PROJECT, network="default").name == "default"
