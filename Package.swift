@@ -42,7 +42,6 @@ let package = Package(
         .testTarget(name: "DiskImageTests", dependencies: ["DiskImage", "ImageBuilder"]),
         .testTarget(name: "MachineTests", dependencies: ["Machine"]),
         .testTarget(name: "ControlPlaneTests", dependencies: ["ControlPlane"]),
-        .testTarget(name: "SortieTests", dependencies: ["DiskImage", "ImageBuilder", "Machine"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -138,6 +138,12 @@ final class ComputeService: Sendable {
 
     // MARK: Templates, firewalls, health checks
 
+    /// The discovery schema of each collection's resource.
+    static let schemas = ["instanceTemplates": "InstanceTemplate", "firewalls": "Firewall", "healthChecks": "HealthCheck",
+                          "images": "Image", "instances": "Instance", "instanceGroupManagers": "InstanceGroupManager",
+                          "autoscalers": "Autoscaler", "backendServices": "BackendService", "urlMaps": "UrlMap",
+                          "targetHttpProxies": "TargetHttpProxy", "forwardingRules": "ForwardingRule"]
+
     static let kinds = ["instanceTemplates": "compute#instanceTemplate", "firewalls": "compute#firewall",
                         "healthChecks": "compute#healthCheck", "images": "compute#image", "instances": "compute#instance"]
 
@@ -153,6 +159,7 @@ final class ComputeService: Sendable {
         case ("POST", nil, nil):
             if let op = try operations.existing(requestId: request.query["requestId"], project: project) { return APIResponse(json: op) }
             var body = try request.json()
+            try SchemaValidator.compute.validate(body, as: Self.schemas[collection] ?? "")
             try ResourceValidation.common(body)
             let name = body["name"]!.string!
             try ResourceValidation.validate(collection, &body, project: project, base: base(project))
@@ -169,6 +176,7 @@ final class ComputeService: Sendable {
             if let op = try operations.existing(requestId: request.query["requestId"], project: project) { return APIResponse(json: op) }
             guard collection != "instanceTemplates" else { throw APIError(400, "invalid", "Instance templates are immutable; create a new one.") }
             let patch = try request.json()
+            try SchemaValidator.compute.validate(patch, as: Self.schemas[collection] ?? "")
             let updated = try store.mutate(path, name) { body in
                 var merged = request.method == "PUT" ? patch : body.mergePatched(with: patch)
                 for key in ["kind", "id", "creationTimestamp", "selfLink", "name"] { merged[key] = body[key] }
@@ -219,10 +227,14 @@ final class ComputeService: Sendable {
             return APIResponse(json: try images.fromFamily(project: project, family: rest[1]))
         case ("POST", 0):
             if let op = try operations.existing(requestId: request.query["requestId"], project: project) { return APIResponse(json: op) }
-            return APIResponse(json: try images.insert(try request.json(), project: project, requestId: request.query["requestId"]))
+            let body = try request.json()
+            try SchemaValidator.compute.validate(body, as: "Image")
+            return APIResponse(json: try images.insert(body, project: project, requestId: request.query["requestId"]))
         case ("POST", 2) where rest[1] == "deprecate":
             if let op = try operations.existing(requestId: request.query["requestId"], project: project) { return APIResponse(json: op) }
-            return APIResponse(json: try images.deprecate(project: project, name: rest[0], status: try request.json(), requestId: request.query["requestId"]))
+            let status = try request.json()
+            try SchemaValidator.compute.validate(status, as: "DeprecationStatus")
+            return APIResponse(json: try images.deprecate(project: project, name: rest[0], status: status, requestId: request.query["requestId"]))
         case ("POST", 2) where rest[1] == "setLabels":
             return APIResponse(json: try images.setLabels(project: project, name: rest[0], body: try request.json(), requestId: request.query["requestId"]))
         case ("DELETE", 1):
@@ -251,6 +263,7 @@ final class ComputeService: Sendable {
                                                                    start: request.query["start"].flatMap { Int64($0) } ?? 0))
         case ("POST", nil, nil):
             var body = try request.json()
+            try SchemaValidator.compute.validate(body, as: "Instance")
             if let template = request.query["sourceInstanceTemplate"] {
                 body = try instanceFromTemplate(template, overrides: body, project: project)
             }

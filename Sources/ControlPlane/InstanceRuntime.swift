@@ -77,7 +77,7 @@ final class InstanceRuntime: @unchecked Sendable {
         for i in nics.indices {
             nics[i]["kind"] = "compute#networkInterface"
             nics[i]["name"] = .string("nic\(i)")
-            nics[i]["network"] = .string("\(base(project))/global/networks/default")
+            nics[i]["network"] = .string(try ResourceValidation.networkLink(nics[i]["network"]?.string, base: base(project), field: "resource.networkInterfaces[\(i)].network"))
             nics[i]["networkIP"] = "10.0.2.15"
         }
         body["networkInterfaces"] = .array(nics)
@@ -168,7 +168,9 @@ final class InstanceRuntime: @unchecked Sendable {
         let path = directory(id) + "/serial.log"
         let data = FileManager.default.contents(atPath: path) ?? Data()
         let total = Int64(data.count)
-        let from = max(min(start, total), total - (1 << 20), 0)
+        // A negative start counts from the end (the last -start bytes), as on GCE.
+        let wanted = start < 0 ? total + start : min(start, total)
+        let from = max(wanted, total - (1 << 20), 0)
         let contents = String(decoding: data.suffix(from: Int(from)), as: UTF8.self)
         return ["kind": "compute#serialPortOutput", "contents": .string(contents), "start": .string(String(from)),
                 "next": .string(String(total)), "selfLink": .string("\(instance["selfLink"]?.string ?? "")/serialPort")]

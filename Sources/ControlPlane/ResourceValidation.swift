@@ -21,7 +21,7 @@ enum ResourceValidation {
         switch collection {
         case "firewalls": try firewall(&body, base: base)
         case "healthChecks": try healthCheck(&body)
-        case "instanceTemplates": try instanceTemplate(&body)
+        case "instanceTemplates": try instanceTemplate(&body, base: base)
         default: break
         }
     }
@@ -35,13 +35,24 @@ enum ResourceValidation {
                 throw APIError.invalid("Invalid value for field 'resource.\(key)': each rule needs IPProtocol.")
             }
         }
-        if body["network"] == nil { body["network"] = .string("\(base)/global/networks/default") }
+        body["network"] = .string(try networkLink(body["network"]?.string, base: base))
         if body["direction"] == nil { body["direction"] = "INGRESS" }
         if body["priority"] == nil { body["priority"] = 1000 }
         if body["sourceRanges"] == nil, body["direction"]?.string == "INGRESS", body["sourceTags"] == nil {
             body["sourceRanges"] = ["0.0.0.0/0"]
         }
         if body["disabled"] == nil { body["disabled"] = false }
+    }
+
+    /// The full URL of a network reference (`default`, `global/networks/default`, a URL), as GCE
+    /// answers; only `default` exists here.
+    static func networkLink(_ reference: String?, base: String, field: String = "resource.network") throws -> String {
+        let text = reference ?? "default"
+        let name = String(text.split(separator: "/").last ?? "")
+        guard name == "default" else {
+            throw APIError(404, "notFound", "The resource '\(text)' was not found (\(field)); only the network 'default' exists on this plane.")
+        }
+        return "\(base)/global/networks/default"
     }
 
     static let healthCheckTypes = ["HTTP": "httpHealthCheck", "HTTPS": "httpsHealthCheck", "HTTP2": "http2HealthCheck",
@@ -71,7 +82,7 @@ enum ResourceValidation {
         body[field] = spec
     }
 
-    static func instanceTemplate(_ body: inout JSONValue) throws {
+    static func instanceTemplate(_ body: inout JSONValue, base: String) throws {
         guard let properties = body["properties"], properties.object != nil else { throw APIError.required("resource.properties") }
         guard let machineType = properties["machineType"]?.string else { throw APIError.required("resource.properties.machineType") }
         let short = String(machineType.split(separator: "/").last ?? "")
@@ -83,5 +94,14 @@ enum ResourceValidation {
               disks.first?["initializeParams"]?["sourceImage"]?.string != nil else {
             throw APIError.required("resource.properties.disks[0].initializeParams.sourceImage")
         }
+        var properties2 = properties
+        if var nics = properties["networkInterfaces"]?.array {
+            for i in nics.indices {
+                nics[i]["network"] = .string(try networkLink(nics[i]["network"]?.string, base: base,
+                                                             field: "resource.properties.networkInterfaces[\(i)].network"))
+            }
+            properties2["networkInterfaces"] = .array(nics)
+        }
+        body["properties"] = properties2
     }
 }

@@ -140,6 +140,7 @@ final class StorageService: Sendable {
             ("X-Goog-Metageneration", "1"),
             ("X-Goog-Hash", "crc32c=\(object.body["crc32c"]?.string ?? ""),md5=\(object.body["md5Hash"]?.string ?? "")"),
             ("X-Goog-Stored-Content-Length", String(data.count)),
+            ("ETag", "\"\(object.body["md5Hash"]?.string.map { Data(base64Encoded: $0).map { $0.map { String(format: "%02x", $0) }.joined() } ?? $0 } ?? "")\""),
         ]
         if let range = request.headers["range"], let (from, to) = Self.parseRange(range, size: data.count) {
             headers.append(("Content-Range", "bytes \(from)-\(to)/\(data.count)"))

@@ -60,9 +60,13 @@ def work_root():
         shutil.rmtree(root, ignore_errors=True)
 
 
+_PLANES: list[Plane] = []
+
+
 @pytest.fixture(scope="session")
 def plane(work_root):
     p = Plane(os.path.join(work_root, "plane"))
+    _PLANES.append(p)
     try:
         p.start()
     except Exception:
@@ -70,6 +74,17 @@ def plane(work_root):
         raise
     yield p
     p.stop()
+
+
+def pytest_runtest_setup(item):
+    # Once the plane has died (a crash, a failed restart), fail its tests at once
+    # instead of letting every client retry a dead port for two minutes.
+    uses_plane = "plane" in item.fixturenames or (
+        "storage_backend" in item.fixturenames and "[sortie" in item.nodeid)
+    for p in _PLANES:
+        if uses_plane and p.proc is not None and p.proc.poll() is not None:
+            pytest.fail(f"sortie serve is not running (exit status {p.proc.returncode}); "
+                        f"stderr:\n{support._tail(p.stderr_path, 3000)}", pytrace=False)
 
 
 @pytest.fixture

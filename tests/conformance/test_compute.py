@@ -286,7 +286,8 @@ def test_firewall_insert_get_list_delete(compute):
     )
     compute.firewalls.insert(project=PROJECT, firewall_resource=fw).result(timeout=120)
     got = compute.firewalls.get(project=PROJECT, firewall=name)
-    assert got.network.endswith("/global/networks/default")
+    assert got.network.endswith(f"/projects/{PROJECT}/global/networks/default"), \
+        f"GCE answers with the network's full URL, got {got.network!r}"
     assert [(a.I_p_protocol, list(a.ports)) for a in got.allowed] == [("tcp", ["8080"])]
     assert sorted(got.source_ranges) == ["130.211.0.0/22", "35.191.0.0/16"]
     assert list(got.target_tags) == ["app-http"]
@@ -384,8 +385,8 @@ def test_instance_from_template_lifecycle(compute, gapi, template):
         raw = gapi.instances().getSerialPortOutput(project=PROJECT, zone=ZONE, instance=name, start=first.next_).execute()
         assert raw["kind"] == "compute#serialPortOutput"
         assert isinstance(raw["start"], str) and isinstance(raw["next"], str), "int64 as JSON strings"
-        tail = serial(compute, name, -10)
-        assert len(tail.contents.encode()) <= 10
+        tail = serial(compute, name, -10)  # a negative start: the last 10 bytes (reference §10)
+        assert len(tail.contents.encode()) <= 10, f"start=-10 returned {tail.contents!r}"
         assert int(tail.next_) - int(tail.start) == len(tail.contents.encode())
 
         compute.wait_ok(compute.instances.stop(project=PROJECT, zone=ZONE, instance=name))

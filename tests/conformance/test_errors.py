@@ -83,9 +83,12 @@ CASES = [
          json={"name": "conf-wrong-type", "network": "global/networks/default", "allowed": "tcp:80"}),
     Case("wrong-type-disk-size", "POST", f"{C}/global/instanceTemplates", 400, {"invalid"},
          json={"name": "conf-wrong-size", "properties": {"machineType": "e2-micro", "disks": [
-             {"boot": True, "initializeParams": {"diskSizeGb": "ten"}}]}}),
+             {"boot": True, "initializeParams": {"diskSizeGb": "ten",
+                                                 "sourceImage": f"projects/{PROJECT}/global/images/any"}}]}}),
+    Case("wrong-type-boolean", "POST", f"{C}/global/firewalls", 400, {"invalid"},
+         json={"name": "conf-wrong-bool", "disabled": "maybe", **FW}),
     Case("unknown-field", "POST", f"{C}/global/firewalls", 400, {"invalid"},
-         json={"name": "conf-unknown-field", "allowedd": [{"IPProtocol": "tcp"}], "network": "global/networks/default"}),
+         json={"name": "conf-unknown-field", "allowedd": [{"IPProtocol": "tcp"}], **FW}),
     # names (RFC 1035)
     Case("name-uppercase-underscore", "POST", f"{C}/global/firewalls", 400, {"invalid"}, json={"name": "Bad_Name", **FW}),
     Case("name-leading-digit", "POST", f"{C}/global/images", 400, {"invalid"}, json={"name": "1abc", **IMG_SRC}),

@@ -39,7 +39,8 @@ def finish_upload(plane, session_url, data, sent):
     rng = r.headers.get("Range")
     assert rng and rng.startswith("bytes=0-"), f"Range after restart: {rng!r}"
     persisted = int(rng.split("-")[1]) + 1
-    assert 0 < persisted <= sent, f"server says {persisted} bytes persisted, {sent} were sent"
+    assert persisted == sent, (
+        f"before the crash the server acknowledged {sent} bytes as persisted (308 Range); now it says {persisted}")
     stream = io.BytesIO(data)
     up = attach_resumable(session_url, stream, len(data), "application/octet-stream")
     up.recover(session)

@@ -237,8 +237,8 @@ def test_download_keeps_blob_metadata(storage_backend, bucket):
     before = (blob.generation, blob.metageneration, blob.md5_hash, blob.crc32c, blob.content_type)
     assert blob.download_as_bytes() == data
     after = (blob.generation, blob.metageneration, blob.md5_hash, blob.crc32c, blob.content_type)
-    assert after == before
-    assert blob.etag
+    assert after == before, "(generation, metageneration, md5Hash, crc32c, contentType) before and after download"
+    assert blob.etag, "no ETag header on the download"
 
 
 def test_list_with_prefix_and_delimiter(storage_backend, bucket):
