@@ -24,9 +24,11 @@ let package = Package(
         .target(name: "ImageBuilder", dependencies: ["DiskImage"]),
         // QEMU as a typed command line, process supervision, QMP, acceleration probe.
         .target(name: "Machine", dependencies: ["DiskImage", "ImageBuilder"]),
+        // Pure decisions of the control plane, with an injected clock: health, rollouts, autohealing, autoscaling.
+        .target(name: "Rollout"),
         // `sortie serve`: the Compute Engine and Cloud Storage REST APIs on one machine, state in SQLite.
         .target(name: "ControlPlane", dependencies: [
-            "DiskImage", "ImageBuilder", "Machine",
+            "DiskImage", "ImageBuilder", "Machine", "Rollout",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Crypto", package: "swift-crypto"),
@@ -42,6 +44,7 @@ let package = Package(
         .testTarget(name: "DiskImageTests", dependencies: ["DiskImage", "ImageBuilder"]),
         .testTarget(name: "MachineTests", dependencies: ["Machine"]),
         .testTarget(name: "ControlPlaneTests", dependencies: ["ControlPlane"]),
+        .testTarget(name: "RolloutTests", dependencies: ["Rollout"]),
     ],
     swiftLanguageModes: [.v6]
 )

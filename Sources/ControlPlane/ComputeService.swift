@@ -11,6 +11,9 @@ final class ComputeService: Sendable {
     let operations: Operations
     let images: ImageImporter
     let instances: InstanceRuntime
+    let groups: GroupService
+    let reconciler: GroupReconciler
+    private let reconcilerTask = TaskBox()
     let logger: Logger
 
     init(store: Store, configuration: PlaneConfiguration, storage: StorageService, logger: Logger) throws {
@@ -22,14 +25,21 @@ final class ComputeService: Sendable {
         operations = Operations(store: store, baseURL: configuration.baseURL)
         images = ImageImporter(store: store, storage: storage, operations: operations, configuration: configuration, logger: logger)
         instances = InstanceRuntime(store: store, operations: operations, images: images, configuration: configuration, logger: logger)
+        groups = GroupService(store: store, operations: operations, instances: instances, configuration: configuration, logger: logger)
+        reconciler = GroupReconciler(store: store, groups: groups, instances: instances, logger: logger)
     }
 
     func recover() async {
         images.resumePending()
         await instances.recover()
+        let reconciler = self.reconciler
+        reconcilerTask.set(Task { await reconciler.run() })
     }
 
-    func shutdownAll(grace: Double) async { await instances.shutdownAll(grace: grace) }
+    func shutdownAll(grace: Double) async {
+        reconcilerTask.cancel()
+        await instances.shutdownAll(grace: grace)
+    }
 
     func base(_ project: String) -> String { catalog.base(project) }
 
@@ -90,6 +100,10 @@ final class ComputeService: Sendable {
         case ("images", "global"): return try await imageRequest(request, project: project, name: name, rest: Array(tail.dropFirst(1)))
         case ("instanceTemplates", "global"), ("firewalls", "global"), ("healthChecks", "global"), ("healthChecks", "regions"):
             return try simpleResource(request, project: project, scope: scope, collection: collection, name: name, verb: verb)
+        case ("instanceGroupManagers", _):
+            return try await groups.handle(request, project: project, scope: scope, name: name, verb: verb)
+        case ("instanceGroups", _):
+            return try groups.handleInstanceGroups(request, project: project, scope: scope, name: name, verb: verb)
         case ("instances", "zones"):
             return try await instanceRequest(request, project: project, scope: scope, name: name, verb: verb)
         default:
@@ -100,20 +114,8 @@ final class ComputeService: Sendable {
     // MARK: Lists
 
     /// A list response with filter, orderBy and paging (pageToken = offset).
-    func list(_ project: String, _ path: String, kind: String, items all: [JSONValue], _ request: APIRequest) -> APIResponse {
-        var items = all
-        if let filter = request.query["filter"], !filter.isEmpty { items = items.filter { ListFilter(filter).matches($0) } }
-        if let order = request.query["orderBy"], order.hasPrefix("creationTimestamp") {
-            items.sort { ($0["creationTimestamp"]?.string ?? "") < ($1["creationTimestamp"]?.string ?? "") }
-            if order.hasSuffix("desc") { items.reverse() }
-        }
-        let pageSize = min(500, Int(request.query["maxResults"] ?? "") ?? 500)
-        let start = Int(request.query["pageToken"] ?? "") ?? 0
-        var out: JSONValue = ["kind": .string(kind), "id": .string("projects/\(project)/\(path)"),
-                              "selfLink": .string("\(base(project))/\(path)")]
-        out["items"] = .array(Array(items.dropFirst(start).prefix(pageSize)))
-        if start + pageSize < items.count { out["nextPageToken"] = .string(String(start + pageSize)) }
-        return APIResponse(json: out)
+    func list(_ project: String, _ path: String, kind: String, items: [JSONValue], _ request: APIRequest) -> APIResponse {
+        ListResponse.make(base: base(project), project: project, path: path, kind: kind, items: items, request)
     }
 
     // MARK: Operations
@@ -287,6 +289,14 @@ final class ComputeService: Sendable {
         for (key, value) in overrides.object ?? [:] { body[key] = value }
         return body
     }
+}
+
+/// Holds the reconciler's task so shutdown can cancel it.
+final class TaskBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var task: Task<Void, Never>?
+    func set(_ task: Task<Void, Never>) { lock.withLock { self.task = task } }
+    func cancel() { lock.withLock { task?.cancel() } }
 }
 
 extension JSONValue {

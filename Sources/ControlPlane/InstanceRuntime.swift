@@ -40,7 +40,17 @@ final class InstanceRuntime: @unchecked Sendable {
 
     // MARK: API
 
-    func insert(_ request: JSONValue, project: String, zone: String, requestId: String?) async throws -> JSONValue {
+    /// What a managed instance group tells the instances it creates.
+    struct Membership: Sendable {
+        /// The group's selfLink.
+        var group: String
+        var template: String
+        var versionName: String
+        /// Guest TCP ports to forward to host loopback ports (named ports and health check ports).
+        var guestPorts: [Int]
+    }
+
+    func insert(_ request: JSONValue, project: String, zone: String, requestId: String?, membership: Membership? = nil) async throws -> JSONValue {
         var body = request
         try ResourceValidation.common(body)
         let name = body["name"]!.string!
@@ -92,9 +102,20 @@ final class InstanceRuntime: @unchecked Sendable {
             return try store.get(op.collection, opName) ?? op.body
         }
         try store.insert(collection(project, zone), name, body)
-        try store.insert(Self.vmCollection, id, ["id": .string(id), "project": .string(project), "zone": .string(zone), "name": .string(name),
-                                                 "memory": .number(Double(memory)), "cpus": .number(Double(min(machineType.cpus, 2))),
-                                                 "imageID": .string(image["id"]?.string ?? ""), "pid": 0])
+        var record: JSONValue = ["id": .string(id), "project": .string(project), "zone": .string(zone), "name": .string(name),
+                                 "memory": .number(Double(memory)), "cpus": .number(Double(min(machineType.cpus, 2))),
+                                 "imageID": .string(image["id"]?.string ?? ""), "pid": 0, "createdAt": .number(Date().timeIntervalSince1970)]
+        if let membership {
+            record["group"] = .string(membership.group)
+            record["template"] = .string(membership.template)
+            record["versionName"] = .string(membership.versionName)
+            record["currentAction"] = "CREATING"
+            var forwards: [String: JSONValue] = [:]
+            for port in Set(membership.guestPorts) { forwards[String(port)] = .number(Double(try PortAllocator.freeLoopbackPort())) }
+            record["forwards"] = .object(forwards)
+            body["metadata"] = ["items": [["key": "created-by", "value": .string(membership.group)]]]
+        }
+        try store.insert(Self.vmCollection, id, record)
         Task.detached { [self] in
             do {
                 try FileManager.default.createDirectory(atPath: directory(id), withIntermediateDirectories: true)
@@ -225,6 +246,10 @@ final class InstanceRuntime: @unchecked Sendable {
         command.serial = .file(directory(id) + "/serial.log")
         command.qmpSocket = qmpSocket(id)
         command.name = "sortie-\(id)"
+        command.forwards = (record["forwards"]?.object ?? [:]).compactMap { guest, host in
+            guard let guestPort = Int(guest), let hostPort = host.number else { return nil }
+            return PortForward(hostPort: Int(hostPort), guestPort: guestPort)
+        }.sorted { $0.guestPort < $1.guestPort }
         unlink(qmpSocket(id))
         guard let qemu = ExecutableLookup.find(command.executable) else {
             throw APIError(500, "backendError", "qemu-system-x86_64 is not installed on the plane's host (apt-get install qemu-system-x86)")

@@ -1,0 +1,275 @@
+import Foundation
+import Logging
+import Rollout
+
+/// Brings every managed instance group to its declared state and keeps it there: probes health,
+/// asks the pure `RolloutPlanner` and `Autohealer` what to do, carries out their actions through
+/// `InstanceRuntime`, and writes the group's `status` and `currentActions` back.
+final class GroupReconciler: @unchecked Sendable {
+    let store: Store
+    let groups: GroupService
+    let instances: InstanceRuntime
+    let logger: Logger
+    private let lock = NSLock()
+    /// Health per instance id.
+    private var trackers: [String: HealthTracker] = [:]
+    private var probing: Set<String> = []
+    private var autohealers: [String: Autohealer] = [:]
+    /// Instances with a create/delete/recreate in flight, so a tick does not repeat it.
+    private var busy: Set<String> = []
+
+    init(store: Store, groups: GroupService, instances: InstanceRuntime, logger: Logger) {
+        self.store = store
+        self.groups = groups
+        self.instances = instances
+        self.logger = logger
+    }
+
+    /// Runs until cancelled, a pass every half second.
+    func run() async {
+        while !Task.isCancelled {
+            tick(now: Date().timeIntervalSince1970)
+            try? await Task.sleep(for: .milliseconds(500))
+        }
+    }
+
+    func tick(now: Double) {
+        guard let all = try? store.listAll(like: "projects/%/instanceGroupManagers") else { return }
+        for (collection, group) in all {
+            let parts = collection.split(separator: "/").map(String.init)
+            guard parts.count >= 5 else { continue }
+            reconcile(group, project: parts[1], scope: "\(parts[2])/\(parts[3])", now: now)
+        }
+    }
+
+    // MARK: One group
+
+    func reconcile(_ group: JSONValue, project: String, scope: String, now: Double) {
+        guard let link = group["selfLink"]?.string, let name = group["name"]?.string else { return }
+        let members = (try? groups.members(of: group)) ?? []
+        let healthCheck = autohealingCheck(group, project: project)
+        if let healthCheck { probe(members, check: healthCheck, group: group, now: now) }
+
+        let snapshot = GroupSnapshot(targetSize: Int(group["targetSize"]?.number ?? 0), versions: versions(group),
+                                     updatePolicy: updatePolicy(group), zoneCount: groups.zones(of: group, scope: scope).count,
+                                     instances: members.map { self.snapshot($0, healthApplies: healthCheck != nil) })
+        let plan = RolloutPlanner.plan(snapshot)
+        for action in plan.actions { perform(action, group: group, project: project, scope: scope) }
+
+        // Autohealing: VMs that died are always repaired (with crash-loop backoff); with a health
+        // check, unhealthy ones too once past initialDelaySec. They come back on their intended
+        // template, which is how OPPORTUNISTIC updates reach repaired instances.
+        let policy = group["autoHealingPolicies"]?.array?.first
+        let autohealing = AutohealingPolicy(initialDelaySec: policy?["initialDelaySec"]?.number ?? 0)
+        let decisions = lock.withLock { () -> [AutohealAction] in
+            var healer = autohealers[link] ?? Autohealer()
+            let out = healer.decide(instances: snapshot.instances, policy: autohealing, targetSize: snapshot.targetSize, now: now)
+            autohealers[link] = healer
+            return out
+        }
+        for case .recreate(let instance, let reason) in decisions {
+            guard let member = members.first(where: { $0.name == instance }) else { continue }
+            let template = plan.intendedTemplates[instance] ?? member.vm["template"]?.string ?? ""
+            logger.info("group \(name): recreating \(instance) (\(reason.rawValue))")
+            perform(.recreate(instance: instance, template: template), group: group, project: project, scope: scope)
+        }
+        writeStatus(group, project: project, scope: scope, plan: plan)
+    }
+
+    func autohealingCheck(_ group: JSONValue, project: String) -> JSONValue? {
+        guard let link = group["autoHealingPolicies"]?.array?.first?["healthCheck"]?.string,
+              let ref = ResourceReference.parse(link, project: project, scope: "global", collection: "healthChecks") else { return nil }
+        return try? store.get(ref.collectionPath, ref.name)
+    }
+
+    func versions(_ group: JSONValue) -> [VersionSpec] {
+        (group["versions"]?.array ?? []).enumerated().map { i, v in
+            VersionSpec(name: v["name"]?.string ?? "v\(i)", instanceTemplate: v["instanceTemplate"]?.string ?? "",
+                        targetSize: Self.fixedOrPercent(v["targetSize"]))
+        }
+    }
+
+    static func fixedOrPercent(_ value: JSONValue?) -> FixedOrPercent? {
+        if let n = value?["fixed"]?.number { return .fixed(Int(n)) }
+        if let p = value?["percent"]?.number { return .percent(Int(p)) }
+        return nil
+    }
+
+    func updatePolicy(_ group: JSONValue) -> UpdatePolicy {
+        let p = group["updatePolicy"] ?? [:]
+        return UpdatePolicy(
+            type: UpdatePolicy.UpdateType(rawValue: p["type"]?.string ?? "PROACTIVE") ?? .proactive,
+            minimalAction: UpdatePolicy.InstanceAction(rawValue: p["minimalAction"]?.string ?? "REPLACE") ?? .replace,
+            mostDisruptiveAllowedAction: UpdatePolicy.InstanceAction(rawValue: p["mostDisruptiveAllowedAction"]?.string ?? "REPLACE") ?? .replace,
+            replacementMethod: UpdatePolicy.ReplacementMethod(rawValue: p["replacementMethod"]?.string ?? "SUBSTITUTE") ?? .substitute,
+            maxSurge: Self.fixedOrPercent(p["maxSurge"]), maxUnavailable: Self.fixedOrPercent(p["maxUnavailable"]))
+    }
+
+    func snapshot(_ member: GroupService.Member, healthApplies: Bool) -> ManagedInstanceSnapshot {
+        let id = member.instance["id"]?.string ?? ""
+        let status: InstanceStatus
+        switch member.instance["status"]?.string {
+        case "RUNNING": status = .running
+        case "STOPPING": status = .stopping
+        case "TERMINATED": status = .terminated
+        default: status = .creating
+        }
+        let health = healthApplies ? lock.withLock { trackers[id]?.state ?? .unknown } : nil
+        var action = ManagedInstanceAction(rawValue: member.vm["currentAction"]?.string ?? "NONE") ?? .none
+        // A new instance is CREATING until it runs, then VERIFYING until its health check passes.
+        if action == .creating || action == .verifying {
+            if status == .running { action = (health == nil || health == .healthy) ? .none : .verifying }
+            if action != ManagedInstanceAction(rawValue: member.vm["currentAction"]?.string ?? "") {
+                let newAction = action.rawValue
+                _ = try? store.mutate(InstanceRuntime.vmCollection, id) { $0["currentAction"] = .string(newAction) }
+            }
+        }
+        return ManagedInstanceSnapshot(name: member.name, instanceTemplate: member.vm["template"]?.string ?? "",
+                                       status: status, health: health, currentAction: action,
+                                       createdAt: member.vm["createdAt"]?.number ?? 0)
+    }
+
+    // MARK: Health
+
+    func probe(_ members: [GroupService.Member], check: JSONValue, group: JSONValue, now: Double) {
+        let policy = HealthCheckPolicy(checkIntervalSec: check["checkIntervalSec"]?.number ?? 5, timeoutSec: check["timeoutSec"]?.number ?? 5,
+                                       healthyThreshold: Int(check["healthyThreshold"]?.number ?? 2),
+                                       unhealthyThreshold: Int(check["unhealthyThreshold"]?.number ?? 2))
+        guard let target = Self.probeTarget(check, group: group) else { return }
+        for member in members where member.instance["status"]?.string == "RUNNING" {
+            let id = member.instance["id"]?.string ?? ""
+            guard let hostPort = member.vm["forwards"]?[String(target.guestPort)]?.number else { continue }
+            let due = lock.withLock { () -> Bool in
+                var tracker = trackers[id] ?? HealthTracker(policy: policy)
+                tracker.policy = policy
+                trackers[id] = tracker
+                guard !probing.contains(id), now - (tracker.lastProbeAt ?? 0) >= policy.checkIntervalSec else { return false }
+                probing.insert(id)
+                return true
+            }
+            guard due else { continue }
+            let probeTarget = HealthProber.Target(port: Int(hostPort), http: target.http, path: target.path, host: target.host,
+                                                  timeout: policy.timeoutSec)
+            Task.detached { [self] in
+                let ok = HealthProber.probe(probeTarget)
+                let state = lock.withLock { () -> HealthState in
+                    probing.remove(id)
+                    trackers[id]?.record(success: ok, at: Date().timeIntervalSince1970)
+                    return trackers[id]?.state ?? .unknown
+                }
+                _ = try? store.mutate(InstanceRuntime.vmCollection, id) { $0["health"] = .string(state.rawValue) }
+            }
+        }
+    }
+
+    /// The guest port, protocol and path a health check probes (port, or the group's named port).
+    static func probeTarget(_ check: JSONValue, group: JSONValue) -> (guestPort: Int, http: Bool, path: String, host: String?)? {
+        let type = check["type"]?.string ?? "TCP"
+        guard let field = ResourceValidation.healthCheckTypes[type] else { return nil }
+        let spec = check[field] ?? [:]
+        var port = spec["port"]?.number.map(Int.init)
+        if let portName = spec["portName"]?.string {
+            port = group["namedPorts"]?.array?.first { $0["name"]?.string == portName }?["port"]?.number.map(Int.init)
+        }
+        guard let port else { return nil }
+        return (port, ["HTTP", "HTTP2"].contains(type), spec["requestPath"]?.string ?? "/", spec["host"]?.string)
+    }
+
+    /// Guest ports a group's instances need forwarded: named ports and the health check's port.
+    func guestPorts(_ group: JSONValue, project: String) -> [Int] {
+        var ports = group["namedPorts"]?.array?.compactMap { $0["port"]?.number.map(Int.init) } ?? []
+        if let check = autohealingCheck(group, project: project), let target = Self.probeTarget(check, group: group) {
+            ports.append(target.guestPort)
+        }
+        return ports
+    }
+
+    // MARK: Actions
+
+    func perform(_ action: RolloutAction, group: JSONValue, project: String, scope: String) {
+        let zones = groups.zones(of: group, scope: scope)
+        switch action {
+        case .create(let template, let count):
+            for i in 0..<count {
+                let name = "\(group["baseInstanceName"]?.string ?? "vm")-\(Self.suffix())"
+                let zone = zones[(Int.random(in: 0..<1000) + i) % max(1, zones.count)]
+                create(name: name, zone: zone, template: template, group: group, project: project)
+            }
+        case .delete(let instance):
+            guard let member = (try? groups.members(of: group))?.first(where: { $0.name == instance }) else { return }
+            guard claim(member.instance["id"]?.string ?? instance) else { return }
+            _ = try? store.mutate(InstanceRuntime.vmCollection, member.instance["id"]?.string ?? "") { $0["currentAction"] = "DELETING" }
+            Task.detached { [self] in
+                _ = try? await instances.delete(project: project, zone: member.zone, name: instance, requestId: nil)
+                release(member.instance["id"]?.string ?? instance)
+            }
+        case .recreate(let instance, let template):
+            guard let member = (try? groups.members(of: group))?.first(where: { $0.name == instance }) else { return }
+            let id = member.instance["id"]?.string ?? instance
+            guard claim(id) else { return }
+            _ = try? store.mutate(InstanceRuntime.vmCollection, id) { $0["currentAction"] = "RECREATING" }
+            Task.detached { [self] in
+                _ = try? await instances.delete(project: project, zone: member.zone, name: instance, requestId: nil)
+                let gone = Date().addingTimeInterval(30)
+                while (try? store.get("projects/\(project)/zones/\(member.zone)/instances", instance)) != nil, Date() < gone {
+                    try? await Task.sleep(for: .milliseconds(100))
+                }
+                create(name: instance, zone: member.zone, template: template, group: group, project: project)
+                release(id)
+            }
+        }
+    }
+
+    func create(name: String, zone: String, template: String, group: JSONValue, project: String) {
+        guard let ref = ResourceReference.parse(template, project: project, scope: "global", collection: "instanceTemplates"),
+              let templateBody = try? store.get(ref.collectionPath, ref.name) else {
+            logger.warning("group \(group["name"]?.string ?? ""): template \(template) is gone; cannot create \(name)")
+            return
+        }
+        var body = templateBody["properties"] ?? [:]
+        body["name"] = .string(name)
+        let versionName = (group["versions"]?.array ?? []).first { $0["instanceTemplate"]?.string == template }?["name"]?.string ?? ""
+        let membership = InstanceRuntime.Membership(group: group["selfLink"]?.string ?? "", template: template, versionName: versionName,
+                                                    guestPorts: guestPorts(group, project: project))
+        let instanceBody = body
+        Task.detached { [self] in
+            do {
+                _ = try await instances.insert(instanceBody, project: project, zone: zone, requestId: nil, membership: membership)
+            } catch {
+                logger.warning("group \(group["name"]?.string ?? ""): cannot create \(name): \(error)")
+            }
+        }
+    }
+
+    func claim(_ id: String) -> Bool { lock.withLock { busy.insert(id).inserted } }
+    func release(_ id: String) { lock.withLock { _ = busy.remove(id) } }
+
+    static func suffix() -> String {
+        let letters = Array("abcdefghijklmnopqrstuvwxyz0123456789")
+        return String((0..<4).map { _ in letters[Int.random(in: 0..<letters.count)] })
+    }
+
+    // MARK: Status
+
+    func writeStatus(_ group: JSONValue, project: String, scope: String, plan: RolloutPlan) {
+        let a = plan.currentActions
+        let actions: JSONValue = ["none": .number(Double(a.none)), "creating": .number(Double(a.creating)),
+                                  "creatingWithoutRetries": .number(Double(a.creatingWithoutRetries)), "deleting": .number(Double(a.deleting)),
+                                  "recreating": .number(Double(a.recreating)), "refreshing": .number(Double(a.refreshing)),
+                                  "restarting": .number(Double(a.restarting)), "verifying": .number(Double(a.verifying)),
+                                  "abandoning": .number(Double(a.abandoning)), "resuming": .number(Double(a.resuming)),
+                                  "starting": .number(Double(a.starting)), "stopping": .number(Double(a.stopping)),
+                                  "suspending": .number(Double(a.suspending))]
+        let stable = plan.status.isStable && plan.actions.isEmpty
+        let reached = plan.status.versionTargetReached
+        guard group["status"]?["isStable"]?.bool != stable || group["status"]?["versionTarget"]?["isReached"]?.bool != reached
+                || group["currentActions"] != actions, let name = group["name"]?.string else { return }
+        _ = try? store.mutate("projects/\(project)/\(scope)/instanceGroupManagers", name) { g in
+            var status = g["status"] ?? [:]
+            status["isStable"] = .bool(stable)
+            status["versionTarget"] = ["isReached": .bool(reached)]
+            g["status"] = status
+            g["currentActions"] = actions
+        }
+    }
+}
