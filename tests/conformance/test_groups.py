@@ -1,0 +1,154 @@
+"""Managed instance groups through google-cloud-compute, with real Linux micro-VMs (TCG):
+a group of 2 behind an HTTP autohealing health check, a health-gated surge rollout that never
+drops below the target size, and a canary of a release that never becomes healthy, which takes no
+capacity away and is rolled back by PATCHing versions.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+
+import pytest
+
+import support
+from support import PROJECT, ZONE, unique
+
+pytestmark = [pytest.mark.plane, pytest.mark.vm]
+
+LINUX = os.path.join(support.REPO, ".build", "guests", "linux")
+
+
+@pytest.fixture(scope="module")
+def compute(plane):
+    c = plane.compute()
+    from google.cloud import compute_v1
+    c.groups = c.client(compute_v1.InstanceGroupManagersClient)
+    return c
+
+
+def build_image(work_root, version: str, extra: str = "") -> str:
+    out = os.path.join(work_root, f"linux-{version}.tar.gz")
+    cmdline = f"sortie.version={version} {extra}".strip()
+    r = subprocess.run([support.sortie_bin(), "image", "build", os.path.join(LINUX, "vmlinuz"),
+                        "--initrd", os.path.join(LINUX, "initrd.img"), "--cmdline", cmdline, "-o", out],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    return out
+
+
+@pytest.fixture(scope="module")
+def templates(plane, compute, work_root):
+    """Instance templates for versions 1 and 2 and a broken version 3 (its /health fails)."""
+    from google.cloud import compute_v1
+
+    client = plane.storage_client()
+    bucket = client.create_bucket(unique("conf-groups"))
+    names = {}
+    for version, extra in (("1", ""), ("2", ""), ("3", "sortie.unhealthy")):
+        path = build_image(work_root, version, extra)
+        blob = bucket.blob(f"linux-{version}.tar.gz")
+        blob.upload_from_filename(path, content_type="application/gzip")
+        image = unique(f"linux-v{version}")
+        compute.wait_ok(compute.images.insert(project=PROJECT, image_resource=compute_v1.Image(
+            name=image, family="linux", raw_disk=compute_v1.RawDisk(source=f"https://storage.googleapis.com/{bucket.name}/{blob.name}"))))
+        template = unique(f"linux-t{version}")
+        compute.wait_ok(compute.instance_templates.insert(project=PROJECT, instance_template_resource=compute_v1.InstanceTemplate(
+            name=template, properties=compute_v1.InstanceProperties(machine_type="e2-micro", disks=[compute_v1.AttachedDisk(
+                boot=True, auto_delete=True, initialize_params=compute_v1.AttachedDiskInitializeParams(source_image=f"global/images/{image}"))]))))
+        names[version] = f"projects/{PROJECT}/global/instanceTemplates/{template}"
+    return names
+
+
+def managed(compute, group):
+    return list(compute.groups.list_managed_instances(project=PROJECT, zone=ZONE, instance_group_manager=group))
+
+
+def healthy_on(instances, template):
+    return [m for m in instances if m.instance_status == "RUNNING" and m.version.instance_template.endswith(template.split("/")[-1])
+            and m.instance_health and m.instance_health[0].detailed_health_state == "HEALTHY"]
+
+
+def test_group_rollout_canary_and_rollback(plane, compute, templates):
+    from google.cloud import compute_v1
+
+    check = unique("conf-hc")
+    compute.wait_ok(compute.health_checks.insert(project=PROJECT, health_check_resource=compute_v1.HealthCheck(
+        name=check, type_="HTTP", check_interval_sec=2, timeout_sec=2, healthy_threshold=1, unhealthy_threshold=2,
+        http_health_check=compute_v1.HTTPHealthCheck(port=80, request_path="/health"))))
+    group = unique("conf-mig")
+    policy = compute_v1.InstanceGroupManagerUpdatePolicy(
+        type_="PROACTIVE", minimal_action="REPLACE", replacement_method="SUBSTITUTE",
+        max_surge=compute_v1.FixedOrPercent(fixed=1), max_unavailable=compute_v1.FixedOrPercent(fixed=0))
+    compute.wait_ok(compute.groups.insert(project=PROJECT, zone=ZONE, instance_group_manager_resource=compute_v1.InstanceGroupManager(
+        name=group, base_instance_name="web", target_size=2, instance_template=templates["1"],
+        named_ports=[compute_v1.NamedPort(name="http", port=80)],
+        auto_healing_policies=[compute_v1.InstanceGroupManagerAutoHealingPolicy(
+            health_check=f"global/healthChecks/{check}", initial_delay_sec=120)],
+        update_policy=policy)))
+
+    def wait_stable(template, timeout=300):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            g = compute.groups.get(project=PROJECT, zone=ZONE, instance_group_manager=group)
+            members = managed(compute, group)
+            if g.status.is_stable and g.status.version_target.is_reached and len(healthy_on(members, template)) == 2:
+                return members
+            time.sleep(2)
+        pytest.fail(f"group not stable on {template} after {timeout} s: {managed(compute, group)}")
+
+    first = wait_stable(templates["1"])
+    assert {m.current_action for m in first} == {"NONE"}
+    assert all(m.instance.split("/")[-1].startswith("web-") for m in first)
+
+    # Surge rollout to version 2: never fewer than 2 healthy instances, never more than 3 in all.
+    g = compute.groups.get(project=PROJECT, zone=ZONE, instance_group_manager=group)
+    compute.wait_ok(compute.groups.patch(project=PROJECT, zone=ZONE, instance_group_manager=group,
+                                         instance_group_manager_resource=compute_v1.InstanceGroupManager(
+                                             fingerprint=g.fingerprint,
+                                             versions=[compute_v1.InstanceGroupManagerVersion(name="v2", instance_template=templates["2"])])))
+    deadline = time.monotonic() + 300
+    while True:
+        members = managed(compute, group)
+        healthy = [m for m in members if m.instance_health and m.instance_health[0].detailed_health_state == "HEALTHY"
+                   and m.instance_status == "RUNNING"]
+        assert len(healthy) >= 2, f"capacity dropped during the rollout: {members}"
+        assert len(members) <= 3, f"more than targetSize + maxSurge instances: {members}"
+        if len(healthy_on(members, templates["2"])) == 2 and len(members) == 2:
+            break
+        assert time.monotonic() < deadline, f"rollout to v2 did not finish: {members}"
+        time.sleep(1)
+    wait_stable(templates["2"])
+
+    # A canary of version 3, whose health check never passes: the two v2 instances keep serving.
+    g = compute.groups.get(project=PROJECT, zone=ZONE, instance_group_manager=group)
+    compute.wait_ok(compute.groups.patch(project=PROJECT, zone=ZONE, instance_group_manager=group,
+                                         instance_group_manager_resource=compute_v1.InstanceGroupManager(
+                                             fingerprint=g.fingerprint, versions=[
+                                                 compute_v1.InstanceGroupManagerVersion(name="stable", instance_template=templates["2"]),
+                                                 compute_v1.InstanceGroupManagerVersion(name="canary", instance_template=templates["3"],
+                                                                                        target_size=compute_v1.FixedOrPercent(fixed=1))])))
+    seen_canary = False
+    end = time.monotonic() + 40
+    while time.monotonic() < end:
+        members = managed(compute, group)
+        assert len(healthy_on(members, templates["2"])) >= 2, f"the canary took capacity away: {members}"
+        canary = [m for m in members if m.version.instance_template.endswith(templates["3"].split("/")[-1])]
+        seen_canary = seen_canary or bool(canary)
+        time.sleep(2)
+    assert seen_canary, "no canary instance was created"
+    g = compute.groups.get(project=PROJECT, zone=ZONE, instance_group_manager=group)
+    assert not g.status.version_target.is_reached, "a canary that never became healthy cannot have reached its target"
+    unhealthy = [m for m in managed(compute, group) if m.version.instance_template.endswith(templates["3"].split("/")[-1])]
+    assert unhealthy and all(m.current_action in ("VERIFYING", "CREATING", "RECREATING") for m in unhealthy), unhealthy
+
+    # Roll back: versions = only v2 again; the canary goes away, the group is stable on v2.
+    compute.wait_ok(compute.groups.patch(project=PROJECT, zone=ZONE, instance_group_manager=group,
+                                         instance_group_manager_resource=compute_v1.InstanceGroupManager(
+                                             fingerprint=g.fingerprint,
+                                             versions=[compute_v1.InstanceGroupManagerVersion(name="v2", instance_template=templates["2"])])))
+    final = wait_stable(templates["2"])
+    assert len(final) == 2
+
+    compute.wait_ok(compute.groups.delete(project=PROJECT, zone=ZONE, instance_group_manager=group))
