@@ -26,7 +26,8 @@ final class ComputeService: Sendable {
         images = ImageImporter(store: store, storage: storage, operations: operations, configuration: configuration, logger: logger)
         instances = InstanceRuntime(store: store, operations: operations, images: images, configuration: configuration, logger: logger)
         groups = GroupService(store: store, operations: operations, instances: instances, configuration: configuration, logger: logger)
-        reconciler = GroupReconciler(store: store, groups: groups, instances: instances, logger: logger)
+        let autoscalers = AutoscalerRuntime(store: store, groups: groups, stabilizationSec: configuration.autoscalerStabilizationSec, logger: logger)
+        reconciler = GroupReconciler(store: store, groups: groups, instances: instances, autoscalers: autoscalers, logger: logger)
     }
 
     func recover() async {
@@ -98,7 +99,8 @@ final class ComputeService: Sendable {
             }
             return list(project, "global/networks", kind: "compute#networkList", items: [catalog.network(project)], request)
         case ("images", "global"): return try await imageRequest(request, project: project, name: name, rest: Array(tail.dropFirst(1)))
-        case ("instanceTemplates", "global"), ("firewalls", "global"), ("healthChecks", "global"), ("healthChecks", "regions"):
+        case ("instanceTemplates", "global"), ("firewalls", "global"), ("healthChecks", "global"), ("healthChecks", "regions"),
+             ("autoscalers", "zones"), ("autoscalers", "regions"):
             return try simpleResource(request, project: project, scope: scope, collection: collection, name: name, verb: verb)
         case ("instanceGroupManagers", _):
             return try await groups.handle(request, project: project, scope: scope, name: name, verb: verb)
@@ -147,7 +149,8 @@ final class ComputeService: Sendable {
                           "targetHttpProxies": "TargetHttpProxy", "forwardingRules": "ForwardingRule"]
 
     static let kinds = ["instanceTemplates": "compute#instanceTemplate", "firewalls": "compute#firewall",
-                        "healthChecks": "compute#healthCheck", "images": "compute#image", "instances": "compute#instance"]
+                        "healthChecks": "compute#healthCheck", "images": "compute#image", "instances": "compute#instance",
+                        "autoscalers": "compute#autoscaler"]
 
     func simpleResource(_ request: APIRequest, project: String, scope: String, collection: String, name: String?, verb: String?) throws -> APIResponse {
         let path = "projects/\(project)/\(scope)/\(collection)"
@@ -170,6 +173,8 @@ final class ComputeService: Sendable {
             body["creationTimestamp"] = .string(Identifiers.timestamp())
             body["selfLink"] = .string("\(base(project))/\(scope)/\(collection)/\(name)")
             if scope.hasPrefix("regions/") { body["region"] = .string("\(base(project))/\(scope)") }
+            if scope.hasPrefix("zones/") { body["zone"] = .string("\(base(project))/\(scope)") }
+            if collection == "autoscalers" { try checkAutoscalerTarget(&body, project: project, scope: scope) }
             try store.insert(path, name, body)
             let op = try operations.begin(project: project, scope: scope, type: "insert", targetLink: body["selfLink"]!.string!,
                                           targetId: body["id"]?.string, requestId: request.query["requestId"], done: true)
@@ -202,6 +207,35 @@ final class ComputeService: Sendable {
         default:
             throw APIError(404, "notFound", "No Compute API at \(request.path)")
         }
+    }
+
+    /// An autoscaler's target must be a group in the same scope, with no other autoscaler.
+    func checkAutoscalerTarget(_ body: inout JSONValue, project: String, scope: String) throws {
+        guard let target = body["target"]?.string else { throw APIError.required("resource.target") }
+        guard let ref = ResourceReference.parse(target, project: project, scope: scope, collection: "instanceGroupManagers"),
+              try store.get(ref.collectionPath, ref.name) != nil else {
+            throw APIError(404, "notFound", "The resource '\(target)' of type 'instance group manager' was not found (resource.target).")
+        }
+        let link = "\(base(ref.project))/\(ref.scope)/instanceGroupManagers/\(ref.name)"
+        if try store.list("projects/\(project)/\(scope)/autoscalers").contains(where: { $0["target"]?.string == link }) {
+            throw APIError(409, "alreadyExists", "The instance group manager '\(link)' already has an autoscaler.")
+        }
+        body["target"] = .string(link)
+        body["status"] = "ACTIVE"
+        var policy = body["autoscalingPolicy"] ?? [:]
+        guard let max = policy["maxNumReplicas"]?.number, max >= 0 else { throw APIError.required("resource.autoscalingPolicy.maxNumReplicas") }
+        if policy["minNumReplicas"] == nil { policy["minNumReplicas"] = 1 }
+        guard (policy["minNumReplicas"]?.number ?? 1) <= max else {
+            throw APIError.invalid("Invalid value for field 'resource.autoscalingPolicy.minNumReplicas': must not exceed maxNumReplicas.")
+        }
+        if policy["coolDownPeriodSec"] == nil { policy["coolDownPeriodSec"] = 60 }
+        if policy["mode"] == nil { policy["mode"] = "ON" }
+        if policy["cpuUtilization"] == nil { policy["cpuUtilization"] = ["utilizationTarget": .number(0.6)] }
+        if let t = policy["cpuUtilization"]?["utilizationTarget"]?.number, !(t > 0 && t <= 1) {
+            throw APIError.invalid("Invalid value for field 'resource.autoscalingPolicy.cpuUtilization.utilizationTarget': must be in (0, 1].")
+        }
+        body["autoscalingPolicy"] = policy
+        body["recommendedSize"] = .number(body["recommendedSize"]?.number ?? 0)
     }
 
     /// A resource that refers to `link` and so keeps it from being deleted (groups, in part 2).

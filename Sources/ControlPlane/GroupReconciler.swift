@@ -18,16 +18,20 @@ final class GroupReconciler: @unchecked Sendable {
     /// Instances with a create/delete/recreate in flight, so a tick does not repeat it.
     private var busy: Set<String> = []
 
-    init(store: Store, groups: GroupService, instances: InstanceRuntime, logger: Logger) {
+    let autoscalers: AutoscalerRuntime
+
+    init(store: Store, groups: GroupService, instances: InstanceRuntime, autoscalers: AutoscalerRuntime, logger: Logger) {
         self.store = store
         self.groups = groups
         self.instances = instances
+        self.autoscalers = autoscalers
         self.logger = logger
     }
 
     /// Runs until cancelled, a pass every half second.
     func run() async {
         while !Task.isCancelled {
+            autoscalers.tick(now: Date().timeIntervalSince1970)
             tick(now: Date().timeIntervalSince1970)
             try? await Task.sleep(for: .milliseconds(500))
         }

@@ -16,6 +16,8 @@ public struct PlaneConfiguration: Sendable {
     public var guestMemoryCapMiB: Int = 512
     /// QEMU acceleration for guests.
     public var accelerator: String = "tcg"
+    /// The autoscaler's scale-in stabilisation window (GCE: 10 minutes); shorter for tests.
+    public var autoscalerStabilizationSec: Double = 600
     /// Append every API exchange to this file as a JSON line (for conformance tests).
     public var exchangeLog: String?
 

@@ -50,6 +50,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds guests get to power off on shutdown before they are killed.")
     var shutdownGrace: Double = 10
 
+    @Option(help: "Seconds an autoscaler waits before scaling in (GCE: 600).")
+    var autoscalerStabilization: Double = 600
+
     @Option(help: "Append every API exchange to this file as JSON lines (for conformance tests).")
     var recordExchanges: String?
 
@@ -96,6 +99,7 @@ struct ServeCommand: AsyncParsableCommand {
             config.guestMemoryCapMiB = guestMemoryCap
             config.accelerator = verdict.accelerator.rawValue
             config.exchangeLog = recordExchanges
+            config.autoscalerStabilizationSec = autoscalerStabilization
             do {
                 return try Plane(configuration: config, logger: logger)
             } catch let error as UserFacingError {
