@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // zlib from the system (Debian: zlib1g-dev): deflate/inflate and crc32.
@@ -26,9 +27,15 @@ let package = Package(
         .target(name: "Machine", dependencies: ["DiskImage", "ImageBuilder"]),
         // Pure decisions of the control plane, with an injected clock: health, rollouts, autohealing, autoscaling.
         .target(name: "Rollout"),
+        // The HTTP/1.1 reverse proxy behind global forwarding rules (SwiftNIO).
+        .target(name: "LoadBalancer", dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
         // `sortie serve`: the Compute Engine and Cloud Storage REST APIs on one machine, state in SQLite.
         .target(name: "ControlPlane", dependencies: [
-            "DiskImage", "ImageBuilder", "Machine", "Rollout",
+            "DiskImage", "ImageBuilder", "Machine", "Rollout", "LoadBalancer",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Crypto", package: "swift-crypto"),
@@ -45,6 +52,13 @@ let package = Package(
         .testTarget(name: "MachineTests", dependencies: ["Machine"]),
         .testTarget(name: "ControlPlaneTests", dependencies: ["ControlPlane"]),
         .testTarget(name: "RolloutTests", dependencies: ["Rollout"]),
+        .testTarget(name: "LoadBalancerTests", dependencies: [
+            "LoadBalancer",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
+        .testTarget(name: "SortieTests", dependencies: ["DiskImage", "ImageBuilder", "Machine"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -13,6 +13,7 @@ final class ComputeService: Sendable {
     let instances: InstanceRuntime
     let groups: GroupService
     let reconciler: GroupReconciler
+    let loadBalancer: LoadBalancerRuntime
     private let reconcilerTask = TaskBox()
     let logger: Logger
 
@@ -27,18 +28,22 @@ final class ComputeService: Sendable {
         instances = InstanceRuntime(store: store, operations: operations, images: images, configuration: configuration, logger: logger)
         groups = GroupService(store: store, operations: operations, instances: instances, configuration: configuration, logger: logger)
         let autoscalers = AutoscalerRuntime(store: store, groups: groups, stabilizationSec: configuration.autoscalerStabilizationSec, logger: logger)
-        reconciler = GroupReconciler(store: store, groups: groups, instances: instances, autoscalers: autoscalers, logger: logger)
+        loadBalancer = LoadBalancerRuntime(store: store, groups: groups, logger: logger)
+        reconciler = GroupReconciler(store: store, groups: groups, instances: instances, autoscalers: autoscalers,
+                                     loadBalancer: loadBalancer, logger: logger)
     }
 
     func recover() async {
         images.resumePending()
         await instances.recover()
+        await loadBalancer.restore()
         let reconciler = self.reconciler
         reconcilerTask.set(Task { await reconciler.run() })
     }
 
     func shutdownAll(grace: Double) async {
         reconcilerTask.cancel()
+        await loadBalancer.stopAll()
         await instances.shutdownAll(grace: grace)
     }
 
@@ -100,8 +105,18 @@ final class ComputeService: Sendable {
             return list(project, "global/networks", kind: "compute#networkList", items: [catalog.network(project)], request)
         case ("images", "global"): return try await imageRequest(request, project: project, name: name, rest: Array(tail.dropFirst(1)))
         case ("instanceTemplates", "global"), ("firewalls", "global"), ("healthChecks", "global"), ("healthChecks", "regions"),
-             ("autoscalers", "zones"), ("autoscalers", "regions"):
+             ("autoscalers", "zones"), ("autoscalers", "regions"), ("backendServices", "global"), ("urlMaps", "global"),
+             ("targetHttpProxies", "global"):
+            if collection == "backendServices", request.method == "POST", let name, verb == "getHealth" {
+                guard let service = try store.get("projects/\(project)/global/backendServices", name) else {
+                    throw APIError.notFound("projects/\(project)/global/backendServices/\(name)")
+                }
+                guard let group = try request.json()["group"]?.string else { throw APIError.required("group") }
+                return APIResponse(json: loadBalancer.health(of: service, group: group, project: project))
+            }
             return try simpleResource(request, project: project, scope: scope, collection: collection, name: name, verb: verb)
+        case ("forwardingRules", "global"):
+            return try await forwardingRule(request, project: project, name: name, verb: verb)
         case ("instanceGroupManagers", _):
             return try await groups.handle(request, project: project, scope: scope, name: name, verb: verb)
         case ("instanceGroups", _):
@@ -150,7 +165,8 @@ final class ComputeService: Sendable {
 
     static let kinds = ["instanceTemplates": "compute#instanceTemplate", "firewalls": "compute#firewall",
                         "healthChecks": "compute#healthCheck", "images": "compute#image", "instances": "compute#instance",
-                        "autoscalers": "compute#autoscaler"]
+                        "autoscalers": "compute#autoscaler", "backendServices": "compute#backendService",
+                        "urlMaps": "compute#urlMap", "targetHttpProxies": "compute#targetHttpProxy", "forwardingRules": "compute#forwardingRule"]
 
     func simpleResource(_ request: APIRequest, project: String, scope: String, collection: String, name: String?, verb: String?) throws -> APIResponse {
         let path = "projects/\(project)/\(scope)/\(collection)"
@@ -175,6 +191,7 @@ final class ComputeService: Sendable {
             if scope.hasPrefix("regions/") { body["region"] = .string("\(base(project))/\(scope)") }
             if scope.hasPrefix("zones/") { body["zone"] = .string("\(base(project))/\(scope)") }
             if collection == "autoscalers" { try checkAutoscalerTarget(&body, project: project, scope: scope) }
+            try checkReferences(collection, &body, project: project)
             try store.insert(path, name, body)
             let op = try operations.begin(project: project, scope: scope, type: "insert", targetLink: body["selfLink"]!.string!,
                                           targetId: body["id"]?.string, requestId: request.query["requestId"], done: true)
@@ -238,15 +255,96 @@ final class ComputeService: Sendable {
         body["recommendedSize"] = .number(body["recommendedSize"]?.number ?? 0)
     }
 
-    /// A resource that refers to `link` and so keeps it from being deleted (groups, in part 2).
+    /// A resource that refers to `link` and so keeps it from being deleted: a group naming a
+    /// template or health check, a backend service naming a health check, a URL map naming a
+    /// backend service, a proxy naming a URL map, a forwarding rule naming a proxy.
     func user(of link: String, project: String) throws -> String? {
-        for (collection, body) in try store.listAll(like: "projects/\(project)/%/instanceGroupManagers") {
+        let tail = "/" + link.split(separator: "/").suffix(3).joined(separator: "/")
+        for (collection, body) in try store.listAll(like: "projects/\(project)/%") {
+            guard !collection.hasSuffix("/operations"), !collection.hasSuffix("/instances"), body["selfLink"]?.string != link else { continue }
             let text = String(decoding: body.data, as: UTF8.self)
-            if text.contains("\"\(link)\"") || text.contains("/\(link.split(separator: "/").suffix(3).joined(separator: "/"))\"") {
+            if text.contains("\"\(link)\"") || text.contains("\(tail)\"") {
                 return "\(collection)/\(body["name"]?.string ?? "")"
             }
         }
         return nil
+    }
+
+    /// The load balancer chain's references must exist; they are stored as full URLs.
+    func checkReferences(_ collection: String, _ body: inout JSONValue, project: String) throws {
+        func resolve(_ value: JSONValue?, _ target: String, _ field: String, scope: String = "global") throws -> JSONValue {
+            guard let text = value?.string else { throw APIError.required("resource.\(field)") }
+            guard let ref = ResourceReference.parse(text, project: project, scope: scope, collection: target),
+                  try store.get(ref.collectionPath, ref.name) != nil else {
+                throw APIError(404, "notFound", "The resource '\(text)' was not found (resource.\(field)).")
+            }
+            return .string("\(base(ref.project))/\(ref.scope)/\(target)/\(ref.name)")
+        }
+        switch collection {
+        case "backendServices":
+            var backends = body["backends"]?.array ?? []
+            for i in backends.indices {
+                guard let group = backends[i]["group"]?.string else { throw APIError.required("resource.backends[\(i)].group") }
+                guard let ref = ResourceReference.parse(group, project: project, scope: "global", collection: "instanceGroups"),
+                      try store.get(ref.collectionPath, ref.name) != nil else {
+                    throw APIError(404, "notFound", "The resource '\(group)' of type 'instance group' was not found (resource.backends[\(i)].group).")
+                }
+                backends[i]["group"] = .string("\(base(ref.project))/\(ref.scope)/instanceGroups/\(ref.name)")
+                if backends[i]["balancingMode"] == nil { backends[i]["balancingMode"] = "UTILIZATION" }
+                if backends[i]["capacityScaler"] == nil { backends[i]["capacityScaler"] = 1 }
+            }
+            body["backends"] = .array(backends)
+            if let checks = body["healthChecks"]?.array {
+                body["healthChecks"] = .array(try checks.enumerated().map { i, c in try resolve(c, "healthChecks", "healthChecks[\(i)]") })
+            }
+            if body["protocol"] == nil { body["protocol"] = "HTTP" }
+            if body["portName"] == nil { body["portName"] = "http" }
+            if body["timeoutSec"] == nil { body["timeoutSec"] = 30 }
+            if body["connectionDraining"] == nil { body["connectionDraining"] = ["drainingTimeoutSec": 0] }
+            if body["loadBalancingScheme"] == nil { body["loadBalancingScheme"] = "EXTERNAL" }
+            body["fingerprint"] = .string(Identifiers.randomToken(bytes: 8))
+        case "urlMaps":
+            body["defaultService"] = try resolve(body["defaultService"], "backendServices", "defaultService")
+            body["fingerprint"] = .string(Identifiers.randomToken(bytes: 8))
+        case "targetHttpProxies":
+            body["urlMap"] = try resolve(body["urlMap"], "urlMaps", "urlMap")
+            body["fingerprint"] = .string(Identifiers.randomToken(bytes: 8))
+        case "forwardingRules":
+            body["target"] = try resolve(body["target"], "targetHttpProxies", "target")
+            if body["IPAddress"] == nil { body["IPAddress"] = "127.0.0.1" }
+            if body["portRange"] == nil { body["portRange"] = "80" }
+            if body["IPProtocol"] == nil { body["IPProtocol"] = "TCP" }
+            if body["loadBalancingScheme"] == nil { body["loadBalancingScheme"] = "EXTERNAL" }
+            body["fingerprint"] = .string(Identifiers.randomToken(bytes: 8))
+        default:
+            break
+        }
+    }
+
+    /// Global forwarding rules: stored like other resources, and each opens (or closes) a real listener.
+    func forwardingRule(_ request: APIRequest, project: String, name: String?, verb: String?) async throws -> APIResponse {
+        let path = "projects/\(project)/global/forwardingRules"
+        if request.method == "POST", name == nil {
+            let response = try simpleResource(request, project: project, scope: "global", collection: "forwardingRules", name: nil, verb: nil)
+            guard let op = response.json, let target = op["targetLink"]?.string,
+                  let ruleName = target.split(separator: "/").last.map(String.init),
+                  let rule = try store.get(path, ruleName), op["operationType"]?.string == "insert" else { return response }
+            do {
+                try await loadBalancer.open(rule)
+            } catch {
+                try? store.delete(path, ruleName)
+                throw error
+            }
+            return response
+        }
+        if request.method == "DELETE", let name {
+            let link = "\(base(project))/global/forwardingRules/\(name)"
+            let response = try simpleResource(request, project: project, scope: "global", collection: "forwardingRules", name: name, verb: verb)
+            await loadBalancer.close(link)
+            return response
+        }
+        if request.method == "PATCH" { throw APIError.invalid("Forwarding rules cannot be changed here; delete and create it again.") }
+        return try simpleResource(request, project: project, scope: "global", collection: "forwardingRules", name: name, verb: verb)
     }
 
     // MARK: Images

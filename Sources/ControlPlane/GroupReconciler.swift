@@ -19,12 +19,15 @@ final class GroupReconciler: @unchecked Sendable {
     private var busy: Set<String> = []
 
     let autoscalers: AutoscalerRuntime
+    let loadBalancer: LoadBalancerRuntime
 
-    init(store: Store, groups: GroupService, instances: InstanceRuntime, autoscalers: AutoscalerRuntime, logger: Logger) {
+    init(store: Store, groups: GroupService, instances: InstanceRuntime, autoscalers: AutoscalerRuntime,
+         loadBalancer: LoadBalancerRuntime, logger: Logger) {
         self.store = store
         self.groups = groups
         self.instances = instances
         self.autoscalers = autoscalers
+        self.loadBalancer = loadBalancer
         self.logger = logger
     }
 
@@ -33,6 +36,7 @@ final class GroupReconciler: @unchecked Sendable {
         while !Task.isCancelled {
             autoscalers.tick(now: Date().timeIntervalSince1970)
             tick(now: Date().timeIntervalSince1970)
+            loadBalancer.tick()
             try? await Task.sleep(for: .milliseconds(500))
         }
     }
@@ -203,7 +207,11 @@ final class GroupReconciler: @unchecked Sendable {
             guard let member = (try? groups.members(of: group))?.first(where: { $0.name == instance }) else { return }
             guard claim(member.instance["id"]?.string ?? instance) else { return }
             _ = try? store.mutate(InstanceRuntime.vmCollection, member.instance["id"]?.string ?? "") { $0["currentAction"] = "DELETING" }
+            let drain = drainDelay(group, project: project)
             Task.detached { [self] in
+                // Leave the load balancer first (its next pass drops DELETING members), let
+                // in-flight requests finish for the backend services' draining timeout, then delete.
+                try? await Task.sleep(for: .milliseconds(Int(drain * 1000)))
                 _ = try? await instances.delete(project: project, zone: member.zone, name: instance, requestId: nil)
                 release(member.instance["id"]?.string ?? instance)
             }
@@ -212,7 +220,9 @@ final class GroupReconciler: @unchecked Sendable {
             let id = member.instance["id"]?.string ?? instance
             guard claim(id) else { return }
             _ = try? store.mutate(InstanceRuntime.vmCollection, id) { $0["currentAction"] = "RECREATING" }
+            let drain = member.instance["status"]?.string == "RUNNING" ? drainDelay(group, project: project) : 0
             Task.detached { [self] in
+                try? await Task.sleep(for: .milliseconds(Int(drain * 1000)))
                 _ = try? await instances.delete(project: project, zone: member.zone, name: instance, requestId: nil)
                 let gone = Date().addingTimeInterval(30)
                 while (try? store.get("projects/\(project)/zones/\(member.zone)/instances", instance)) != nil, Date() < gone {
@@ -243,6 +253,12 @@ final class GroupReconciler: @unchecked Sendable {
                 logger.warning("group \(group["name"]?.string ?? ""): cannot create \(name): \(error)")
             }
         }
+    }
+
+    /// Seconds to wait between leaving the load balancer and deleting: one pass of the balancer
+    /// plus the connection-draining timeout of the backend services that serve this group.
+    func drainDelay(_ group: JSONValue, project: String) -> Double {
+        1 + loadBalancer.drainingTimeout(instanceGroup: group["instanceGroup"]?.string ?? "", project: project)
     }
 
     func claim(_ id: String) -> Bool { lock.withLock { busy.insert(id).inserted } }

@@ -1,0 +1,296 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// The backend set shared by all event loops: replaced whole by ``ReverseProxy/setBackends(_:)``,
+/// compared by generation on every request.
+struct BackendSnapshot: Sendable {
+    var generation: UInt64 = 0
+    var backends: [Backend] = []
+}
+
+/// Everything one event loop needs to serve its client connections: its view of the backends,
+/// their keep-alive connections, balancing state, its clients (for shutdown) and its counters.
+///
+/// Confinement: all mutable state except `counters` is touched only on `eventLoop` (every entry
+/// point is called from a channel handler or a task on that loop), which is why the type can be
+/// `@unchecked Sendable`: instances are shared with the listener's initializer and with tasks
+/// submitted to their own loop, never mutated elsewhere. A client connection and its backend
+/// connections therefore live on the same thread, and forwarding a part is a direct call.
+final class EventLoopPool: @unchecked Sendable {
+    let eventLoop: any EventLoop
+    let configuration: ProxyConfiguration
+    /// Written once per finished request on this loop, read by ``ReverseProxy/stats``.
+    let counters = Locked(ProxyStats())
+
+    private let shared: Locked<BackendSnapshot>
+    private let bootstrap: ClientBootstrap
+    private let cooldown: TimeAmount
+
+    private var generation: UInt64 = 0
+    private var slots: [BackendSlot] = []
+    /// Removed backends that still have requests in flight here.
+    private var retired: [BackendSlot] = []
+    private var cursor = 0
+    private var frontends: [ObjectIdentifier: FrontendHandler] = [:]
+    private var drainWaiters: [DrainWaiter] = []
+    private(set) var isQuiescing = false
+    private var quiescePromise: EventLoopPromise<Void>?
+
+    private final class DrainWaiter {
+        let backendID: String
+        let promise: EventLoopPromise<Bool>
+        var timer: Scheduled<Void>?
+        init(backendID: String, promise: EventLoopPromise<Bool>) {
+            self.backendID = backendID
+            self.promise = promise
+        }
+    }
+
+    init(eventLoop: any EventLoop, configuration: ProxyConfiguration, shared: Locked<BackendSnapshot>) {
+        self.eventLoop = eventLoop
+        self.configuration = configuration
+        self.shared = shared
+        self.cooldown = TimeAmount(configuration.connectFailureCooldown)
+        self.bootstrap = ClientBootstrap(group: eventLoop)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .connectTimeout(TimeAmount(configuration.connectTimeout))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    // Header values come from NIO's own parser (which rejects CR/LF) or from the
+                    // proxy, so the per-write validation pass is skipped.
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers(enableOutboundHeaderValidation: false)
+                    try channel.pipeline.syncOperations.addHandler(BackendConnection())
+                }
+            }
+    }
+
+    // MARK: Backend set
+
+    /// Brings this loop's view up to date with the shared backend set (one uncontended lock).
+    func refresh() {
+        eventLoop.assertInEventLoop()
+        let generation = self.generation
+        guard let snapshot = shared.withLock({ $0.generation == generation ? nil : $0 }) else { return }
+        self.generation = snapshot.generation
+        var previous = slots
+        var next: [BackendSlot] = []
+        next.reserveCapacity(snapshot.backends.count)
+        for backend in snapshot.backends {
+            if let index = previous.firstIndex(where: { $0.backend == backend }) {
+                next.append(previous.remove(at: index))
+            } else if let index = retired.firstIndex(where: { $0.backend == backend }) {
+                let slot = retired.remove(at: index)
+                slot.active = true
+                next.append(slot)
+            } else {
+                next.append(BackendSlot(backend: backend))
+            }
+        }
+        slots = next
+        for slot in previous {
+            slot.active = false
+            closeIdleConnections(of: slot)
+            if slot.outstanding > 0 {
+                retired.append(slot)
+            } else {
+                finishedDraining(slot.backend.id)
+            }
+        }
+    }
+
+    /// The backend for the next attempt of a request that already tried `tried`, or nil when
+    /// there are no backends at all.
+    func pick(excluding tried: [BackendSlot]) -> BackendSlot? {
+        let count = slots.count
+        if count <= 1 { return slots.first }
+        let start = cursor
+        cursor = cursor >= count - 1 ? 0 : cursor + 1
+        var now: NIODeadline?
+        let chosen = Balancer.choose(count: count, start: start) { index in
+            let slot = slots[index]
+            return Balancer.Candidate(
+                outstanding: slot.outstanding,
+                tried: tried.contains { $0 === slot },
+                coolingDown: slot.isCoolingDown {
+                    if let now { return now }
+                    let value = NIODeadline.now()
+                    now = value
+                    return value
+                }
+            )
+        }
+        return chosen.map { slots[$0] }
+    }
+
+    func requestStarted(on slot: BackendSlot) {
+        slot.outstanding += 1
+    }
+
+    func requestFinished(on slot: BackendSlot) {
+        slot.outstanding -= 1
+        if !slot.active && slot.outstanding == 0, let index = retired.firstIndex(where: { $0 === slot }) {
+            retired.remove(at: index)
+            finishedDraining(slot.backend.id)
+        }
+    }
+
+    func connectFailed(on slot: BackendSlot) {
+        slot.coolDownUntil = .now() + cooldown
+    }
+
+    // MARK: Connections
+
+    /// A pooled connection to `slot`'s backend that still looks open, if any.
+    func takeIdleConnection(for slot: BackendSlot) -> BackendConnection? {
+        while let connection = slot.idle.popLast() {
+            if connection.isOpen { return connection }
+            connection.close()
+        }
+        return nil
+    }
+
+    /// Opens a new connection to `slot`'s backend; `completion` runs on this loop.
+    func connect(to slot: BackendSlot, completion: @escaping (Result<BackendConnection, any Error>) -> Void) {
+        let future: EventLoopFuture<any Channel>
+        if let address = slot.address {
+            future = bootstrap.connect(to: address)
+        } else {
+            future = bootstrap.connect(host: slot.backend.host, port: slot.backend.port)
+        }
+        future.assumeIsolated().whenComplete { result in
+            switch result {
+            case .success(let channel):
+                do {
+                    let connection = try channel.pipeline.syncOperations.handler(type: BackendConnection.self)
+                    connection.attach(pool: self, slot: slot)
+                    slot.coolDownUntil = .uptimeNanoseconds(0)
+                    completion(.success(connection))
+                } catch {
+                    channel.close(promise: nil)
+                    completion(.failure(error))
+                }
+            case .failure(let error):
+                completion(.failure(error))
+            }
+        }
+    }
+
+    /// Returns a connection whose exchange is over: pooled when it can carry another request,
+    /// closed otherwise (backend said close, backend removed, pool full, shutting down).
+    func release(_ connection: BackendConnection, reusable: Bool) {
+        connection.exchange = nil
+        guard reusable, !isQuiescing, let slot = connection.slot, slot.active, connection.isOpen,
+            slot.idle.count < configuration.maxIdleConnectionsPerBackend
+        else {
+            connection.close()
+            return
+        }
+        connection.setAutoRead(true)
+        slot.idle.append(connection)
+    }
+
+    /// An idle pooled connection was closed by the backend.
+    func idleConnectionClosed(_ connection: BackendConnection) {
+        guard let slot = connection.slot, let index = slot.idle.firstIndex(where: { $0 === connection }) else { return }
+        slot.idle.remove(at: index)
+    }
+
+    private func closeIdleConnections(of slot: BackendSlot) {
+        let idle = slot.idle
+        slot.idle.removeAll()
+        for connection in idle { connection.close() }
+    }
+
+    // MARK: Draining
+
+    /// Succeeds with true once no request to a backend called `backendID` is in flight on this
+    /// loop, or with false at `deadline`. Call after the backend left the shared set.
+    func waitUntilDrained(_ backendID: String, deadline: NIODeadline) -> EventLoopFuture<Bool> {
+        eventLoop.assertInEventLoop()
+        guard retired.contains(where: { $0.backend.id == backendID }) else {
+            return eventLoop.makeSucceededFuture(true)
+        }
+        let waiter = DrainWaiter(backendID: backendID, promise: eventLoop.makePromise(of: Bool.self))
+        drainWaiters.append(waiter)
+        waiter.timer = eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+            guard let index = drainWaiters.firstIndex(where: { $0 === waiter }) else { return }
+            drainWaiters.remove(at: index)
+            waiter.promise.succeed(false)
+        }
+        return waiter.promise.futureResult
+    }
+
+    private func finishedDraining(_ backendID: String) {
+        guard !drainWaiters.isEmpty, !retired.contains(where: { $0.backend.id == backendID }) else { return }
+        let done = drainWaiters.filter { $0.backendID == backendID }
+        drainWaiters.removeAll { $0.backendID == backendID }
+        for waiter in done {
+            waiter.timer?.cancel()
+            waiter.promise.succeed(true)
+        }
+    }
+
+    // MARK: Clients and shutdown
+
+    func register(_ frontend: FrontendHandler) {
+        frontends[ObjectIdentifier(frontend)] = frontend
+    }
+
+    func unregister(_ frontend: FrontendHandler) {
+        frontends.removeValue(forKey: ObjectIdentifier(frontend))
+        if isQuiescing && frontends.isEmpty {
+            finishQuiescing()
+        }
+    }
+
+    /// Closes idle client connections now and the others after their current response; at
+    /// `deadline`, closes whatever is left. Succeeds when no client connection remains.
+    func quiesce(deadline: NIODeadline) -> EventLoopFuture<Void> {
+        eventLoop.assertInEventLoop()
+        isQuiescing = true
+        let promise = quiescePromise ?? eventLoop.makePromise(of: Void.self)
+        quiescePromise = promise
+        for frontend in Array(frontends.values) { frontend.quiesce() }
+        if frontends.isEmpty {
+            finishQuiescing()
+        } else {
+            eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+                for frontend in Array(frontends.values) { frontend.forceClose() }
+            }
+        }
+        return promise.futureResult
+    }
+
+    private func finishQuiescing() {
+        for slot in slots + retired { closeIdleConnections(of: slot) }
+        quiescePromise?.succeed()
+        quiescePromise = nil
+    }
+
+    // MARK: Counters
+
+    func recordResponse(from backend: Backend, retries: Int) {
+        counters.withLock {
+            $0.requests += 1
+            $0.retries += retries
+            $0.perBackend[backend.id, default: 0] += 1
+        }
+    }
+
+    func recordProxyResponse(_ response: ProxyErrorResponse, retries: Int) {
+        counters.withLock {
+            $0.requests += 1
+            $0.retries += retries
+            if response.isProxyFailure { $0.failures += 1 }
+        }
+    }
+
+    func recordAbort(retries: Int) {
+        counters.withLock {
+            $0.requests += 1
+            $0.retries += retries
+            $0.aborted += 1
+        }
+    }
+}

@@ -1,0 +1,530 @@
+import NIOCore
+import NIOHTTP1
+
+/// Serves one client connection: the last handler of a pipeline made by
+/// `configureHTTPServerPipeline` (encoder and decoder only; see ``ReverseProxy/start()``).
+///
+/// A request goes through: receiving (the body is buffered, up to
+/// ``ProxyConfiguration/maxRequestBodySize``), connecting or taking a pooled connection,
+/// awaiting the response head, then streaming the response parts to the client as they are
+/// decoded (no copies; flushed once per read burst; the backend is not read while the client
+/// cannot take more). Failures before the response head go through ``RetryPolicy``; after it the
+/// client connection is closed, since a response cannot be restarted.
+///
+/// Requests are served one at a time. A client that pipelines has its next requests queued here
+/// (and its connection no longer read until they are served), which keeps the common,
+/// non-pipelined case free of the read-interest toggling NIO's `HTTPServerPipelineHandler` does
+/// around every request.
+///
+/// One timer per connection covers both the backend timeout of the current request and the idle
+/// timeout: it is re-armed lazily when it fires, so a request normally schedules nothing.
+final class FrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private enum State {
+        /// Between requests.
+        case idle
+        /// Head received, body being buffered.
+        case receiving
+        /// Waiting for a new connection to a backend.
+        case connecting
+        /// Request sent, no response head yet.
+        case awaitingResponse
+        /// Relaying the response.
+        case streaming
+        /// Answered early (413); reading the rest of the request before closing, so that the
+        /// close does not reset the connection under the client's feet.
+        case discarding
+        case closed
+    }
+
+    private let pool: EventLoopPool
+    private let configuration: ProxyConfiguration
+    private let backendTimeout: TimeAmount
+    private let idleTimeout: TimeAmount
+    private var context: ChannelHandlerContext?
+    private var state = State.idle
+    private var activated = false
+    private var clientAddress = "unknown"
+
+    // The current request.
+    private var method = HTTPMethod.GET
+    private var clientVersion = HTTPVersion.http1_1
+    private var keepAlive = true
+    private var idempotent = true
+    private var forwardedHead: HTTPRequestHead?
+    private var needsHost = false
+    private var setContentLength = false
+    private var body: ByteBuffer?
+
+    // The current attempt.
+    private var tried: [BackendSlot] = []
+    private var retriesLeft = 0
+    private var retriedStale = false
+    private var retries = 0
+    private var slot: BackendSlot?
+    private var connection: BackendConnection?
+    private var attempt: UInt64 = 0
+    private var backendKeepAlive = true
+
+    // Pipelined requests waiting for the current one.
+    private var pipelined = CircularBuffer<HTTPServerRequestPart>()
+    private var readingPaused = false
+
+    // Timing.
+    private var requestDeadline: NIODeadline?
+    private var lastActivity = NIODeadline.now()
+    private var timer: NIOScheduledCallback?
+    private var timerDeadline = NIODeadline.distantFuture
+    private var quiescing = false
+    private var inputClosed = false
+
+    init(pool: EventLoopPool) {
+        self.pool = pool
+        self.configuration = pool.configuration
+        self.backendTimeout = TimeAmount(pool.configuration.backendTimeout)
+        self.idleTimeout = TimeAmount(pool.configuration.clientIdleTimeout)
+    }
+
+    // MARK: Client events
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        if context.channel.isActive { activate(context: context) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        activate(context: context)
+        context.fireChannelActive()
+    }
+
+    private func activate(context: ChannelHandlerContext) {
+        guard !activated else { return }
+        activated = true
+        clientAddress = context.channel.remoteAddress?.ipAddress ?? "unknown"
+        pool.register(self)
+        if pool.isQuiescing { quiescing = true }
+        lastActivity = .now()
+        armTimer(at: lastActivity + idleTimeout)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let part = unwrapInboundIn(data)
+        switch state {
+        case .idle, .receiving, .discarding:
+            if pipelined.isEmpty {
+                handle(part, context: context)
+            } else {
+                queue(part, context: context)
+            }
+        case .connecting, .awaitingResponse, .streaming:
+            queue(part, context: context)
+        case .closed:
+            break
+        }
+    }
+
+    private func queue(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+        pipelined.append(part)
+        if !readingPaused {
+            readingPaused = true
+            try? context.channel.syncOptions?.setOption(.autoRead, value: false)
+        }
+    }
+
+    private func handle(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+        switch part {
+        case .head(let head):
+            guard state == .idle else { return }
+            begin(head, context: context)
+        case .body(var buffer):
+            guard state == .receiving else { return }
+            if body == nil {
+                body = buffer
+            } else {
+                body!.writeBuffer(&buffer)
+            }
+            if body!.readableBytes > configuration.maxRequestBodySize {
+                // Answer at once; the rest of the body is read and dropped.
+                body = nil
+                keepAlive = false
+                respond(.payloadTooLarge)
+            }
+        case .end:
+            if state == .discarding {
+                state = .closed
+                context.close(promise: nil)
+                return
+            }
+            guard state == .receiving else { return }
+            if setContentLength {
+                forwardedHead!.headers.replaceOrAdd(name: "Content-Length", value: String(body?.readableBytes ?? 0))
+            }
+            dispatch()
+        }
+    }
+
+    /// Serves pipelined requests that arrived during the last response.
+    private func servePipelined(context: ChannelHandlerContext) {
+        while state == .idle || state == .receiving || state == .discarding, let part = pipelined.popFirst() {
+            handle(part, context: context)
+        }
+        if pipelined.isEmpty && readingPaused && state != .closed {
+            readingPaused = false
+            try? context.channel.syncOptions?.setOption(.autoRead, value: true)
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if state == .streaming, let connection {
+            connection.setAutoRead(context.channel.isWritable)
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        let wasBusy = state == .connecting || state == .awaitingResponse || state == .streaming
+        state = .closed
+        attempt &+= 1
+        requestDeadline = nil
+        if let timer {
+            context.eventLoop.assumeIsolated().cancelScheduledCallback(timer)
+            self.timer = nil
+        }
+        if let connection {
+            self.connection = nil
+            connection.close()
+        }
+        if let slot {
+            self.slot = nil
+            pool.requestFinished(on: slot)
+        }
+        if wasBusy {
+            // The client left before its response was complete.
+            pool.recordAbort(retries: retries)
+        }
+        pipelined.removeAll()
+        if activated { pool.unregister(self) }
+        context.fireChannelInactive()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case ChannelEvent.inputClosed = event {
+            // The client is done sending (half-close): answer what it asked, then close.
+            inputClosed = true
+            if (state == .idle && pipelined.isEmpty) || state == .discarding { context.close(promise: nil) }
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if error is HTTPParserError, state == .idle || state == .receiving {
+            // A malformed request: say so, then close (the stream cannot be resynchronised).
+            state = .closed
+            var headers = HTTPHeaders()
+            headers.add(name: "Content-Length", value: "0")
+            headers.add(name: "Connection", value: "close")
+            let head = HTTPResponseHead(version: .http1_1, status: .badRequest, headers: headers)
+            context.write(wrapOutboundOut(.head(head)), promise: nil)
+            let written = context.eventLoop.makePromise(of: Void.self)
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: written)
+            written.futureResult.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        } else {
+            context.close(promise: nil)
+        }
+    }
+
+    // MARK: Request
+
+    private func begin(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        state = .receiving
+        lastActivity = .now()
+        method = head.method
+        clientVersion = head.version
+        keepAlive = head.isKeepAlive && !quiescing
+        idempotent = RetryPolicy.isIdempotent(head.method)
+        body = nil
+        let rewritten = HeaderRewriter.request(head.headers, clientAddress: clientAddress, via: configuration.via)
+        forwardedHead = HTTPRequestHead(version: .http1_1, method: head.method, uri: head.uri, headers: rewritten.headers)
+        needsHost = !rewritten.hasHost
+        setContentLength = rewritten.wasChunked
+            || (!rewritten.hasContentLength && head.method != .GET && head.method != .HEAD)
+        if rewritten.expectsContinue && (head.version.major > 1 || head.version.minor >= 1) {
+            let interim = HTTPResponseHead(version: head.version, status: .continue)
+            context.writeAndFlush(wrapOutboundOut(.head(interim)), promise: nil)
+        }
+    }
+
+    private func dispatch() {
+        tried.removeAll(keepingCapacity: true)
+        retriesLeft = configuration.retries
+        retriedStale = false
+        retries = 0
+        let deadline = NIODeadline.now() + backendTimeout
+        requestDeadline = deadline
+        armTimer(at: deadline)
+        startAttempt(on: nil, freshConnection: false)
+    }
+
+    /// Sends the request to `preferred` (when it is still in the set) or to the balancer's choice.
+    private func startAttempt(on preferred: BackendSlot?, freshConnection: Bool) {
+        pool.refresh()
+        let chosen: BackendSlot
+        if let preferred, preferred.active {
+            chosen = preferred
+        } else if let picked = pool.pick(excluding: tried) {
+            chosen = picked
+        } else {
+            respond(tried.isEmpty ? .serviceUnavailable : .badGateway)
+            return
+        }
+        if !tried.contains(where: { $0 === chosen }) { tried.append(chosen) }
+        slot = chosen
+        pool.requestStarted(on: chosen)
+        attempt &+= 1
+        if !freshConnection, let pooled = pool.takeIdleConnection(for: chosen) {
+            send(on: pooled)
+            return
+        }
+        state = .connecting
+        let token = attempt
+        pool.connect(to: chosen) { [self] result in
+            guard state == .connecting, attempt == token else {
+                // This attempt was abandoned (timeout, client gone): keep the connection for others.
+                if case .success(let connection) = result { pool.release(connection, reusable: true) }
+                return
+            }
+            switch result {
+            case .success(let connection):
+                send(on: connection)
+            case .failure:
+                pool.connectFailed(on: chosen)
+                attemptFailed(.connect)
+            }
+        }
+    }
+
+    private func send(on connection: BackendConnection) {
+        state = .awaitingResponse
+        self.connection = connection
+        var head = forwardedHead!
+        if needsHost, let backend = connection.backend {
+            head.headers.add(name: "Host", value: "\(backend.host):\(backend.port)")
+        }
+        connection.send(head, body: body, for: self)
+    }
+
+    private func attemptFailed(_ failure: RetryPolicy.Failure) {
+        let failedSlot = slot
+        if let failedSlot {
+            slot = nil
+            pool.requestFinished(on: failedSlot)
+        }
+        switch RetryPolicy.decide(failure, idempotent: idempotent, retriesLeft: retriesLeft, alreadyRetriedStale: retriedStale) {
+        case .freshConnectionSameBackend:
+            retriedStale = true
+            retries += 1
+            startAttempt(on: failedSlot, freshConnection: true)
+        case .anotherBackend:
+            retriesLeft -= 1
+            retries += 1
+            startAttempt(on: nil, freshConnection: false)
+        case .fail:
+            respond(.badGateway)
+        }
+    }
+
+    // MARK: Backend events (from the current connection only)
+
+    func backendRead(_ part: HTTPClientResponsePart, from source: BackendConnection) {
+        guard source === connection, let context else { return }
+        switch part {
+        case .head(let head):
+            guard state == .awaitingResponse else { return }
+            state = .streaming
+            backendKeepAlive = head.isKeepAlive
+            var rewritten = HeaderRewriter.response(head.headers, via: configuration.via)
+            let http10 = clientVersion.major == 1 && clientVersion.minor == 0
+            if http10 && !rewritten.hasContentLength && method != .HEAD
+                && head.status.code >= 200 && head.status.code != 204 && head.status.code != 304
+            {
+                // An HTTP/1.0 client cannot take a chunked body: this one ends with the connection.
+                keepAlive = false
+            }
+            if !keepAlive {
+                rewritten.headers.add(name: "Connection", value: "close")
+            } else if http10 {
+                rewritten.headers.add(name: "Connection", value: "keep-alive")
+            }
+            let response = HTTPResponseHead(version: clientVersion, status: head.status, headers: rewritten.headers)
+            context.write(wrapOutboundOut(.head(response)), promise: nil)
+            if !context.channel.isWritable { source.setAutoRead(false) }
+        case .body(let buffer):
+            guard state == .streaming else { return }
+            context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+        case .end(let trailers):
+            guard state == .streaming else { return }
+            connection = nil
+            pool.release(source, reusable: backendKeepAlive)
+            if let slot {
+                self.slot = nil
+                pool.requestFinished(on: slot)
+                pool.recordResponse(from: slot.backend, retries: retries)
+            }
+            finishResponse(trailers: trailers)
+        }
+    }
+
+    func backendReadComplete(from source: BackendConnection) {
+        if source === connection, state == .streaming { context?.flush() }
+    }
+
+    func backendClosed(_ source: BackendConnection, error: (any Error)?) {
+        guard source === connection else { return }
+        connection = nil
+        switch state {
+        case .awaitingResponse:
+            attemptFailed(.closedBeforeResponse(reusedConnection: source.isReused))
+        case .streaming:
+            abort()
+        default:
+            break
+        }
+    }
+
+    private func backendTimedOut() {
+        switch state {
+        case .connecting, .awaitingResponse:
+            attempt &+= 1
+            if let connection {
+                self.connection = nil
+                connection.close()
+            }
+            if let slot {
+                self.slot = nil
+                pool.requestFinished(on: slot)
+            }
+            respond(.gatewayTimeout)
+        case .streaming:
+            if let connection {
+                self.connection = nil
+                connection.close()
+            }
+            abort()
+        case .idle, .receiving, .discarding, .closed:
+            break
+        }
+    }
+
+    // MARK: Responses
+
+    /// Answers the current request with a response of the proxy's own.
+    private func respond(_ response: ProxyErrorResponse) {
+        guard let context else { return }
+        let head = response.head(version: clientVersion, keepAlive: keepAlive)
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: response.body)))), promise: nil)
+        pool.recordProxyResponse(response, retries: retries)
+        finishResponse(trailers: nil)
+    }
+
+    private func finishResponse(trailers: HTTPHeaders?) {
+        guard let context else { return }
+        requestDeadline = nil
+        body = nil
+        forwardedHead = nil
+        if keepAlive && !quiescing && !(inputClosed && pipelined.isEmpty) {
+            state = .idle
+            lastActivity = .now()
+            context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
+            if !pipelined.isEmpty || readingPaused { servePipelined(context: context) }
+        } else if state == .receiving && !inputClosed {
+            state = .discarding
+            context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
+            if !pipelined.isEmpty || readingPaused { servePipelined(context: context) }
+        } else {
+            state = .closed
+            let written = context.eventLoop.makePromise(of: Void.self)
+            context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: written)
+            written.futureResult.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        }
+    }
+
+    /// The response had started and cannot be completed: cut the client connection.
+    private func abort() {
+        requestDeadline = nil
+        if let slot {
+            self.slot = nil
+            pool.requestFinished(on: slot)
+        }
+        state = .closed
+        pool.recordAbort(retries: retries)
+        retries = 0
+        context?.close(promise: nil)
+    }
+
+    // MARK: Lifetime
+
+    /// Shutdown: close now if idle, else after the current response.
+    func quiesce() {
+        quiescing = true
+        keepAlive = false
+        if state == .idle { context?.close(promise: nil) }
+    }
+
+    func forceClose() {
+        context?.close(promise: nil)
+    }
+
+    /// Makes sure the timer fires no later than `deadline` (an earlier timer is left alone: it
+    /// re-arms itself for whatever is due when it fires).
+    private func armTimer(at deadline: NIODeadline) {
+        guard let context, state != .closed else { return }
+        if timer != nil {
+            if timerDeadline <= deadline { return }
+            context.eventLoop.assumeIsolated().cancelScheduledCallback(timer!)
+            timer = nil
+        }
+        timerDeadline = deadline
+        timer = try? context.eventLoop.assumeIsolated().scheduleCallback(at: deadline, handler: ConnectionTimer(frontend: self))
+    }
+
+    fileprivate func timerFired() {
+        timer = nil
+        timerDeadline = .distantFuture
+        let now = NIODeadline.now()
+        switch state {
+        case .connecting, .awaitingResponse, .streaming:
+            guard let deadline = requestDeadline else {
+                armTimer(at: now + idleTimeout)
+                return
+            }
+            if now >= deadline {
+                requestDeadline = nil
+                backendTimedOut()
+                if state == .idle { armTimer(at: lastActivity + idleTimeout) }
+            } else {
+                armTimer(at: deadline)
+            }
+        case .idle, .receiving, .discarding:
+            // A client idle (or stalled mid-request) for the whole idle timeout is closed.
+            if now - lastActivity >= idleTimeout {
+                context?.close(promise: nil)
+            } else {
+                armTimer(at: lastActivity + idleTimeout)
+            }
+        case .closed:
+            break
+        }
+    }
+}
+
+/// The per-connection timer (see ``FrontendHandler``).
+private struct ConnectionTimer: NIOScheduledCallbackHandler {
+    let frontend: FrontendHandler
+
+    func handleScheduledCallback(eventLoop: some EventLoop) {
+        frontend.timerFired()
+    }
+}

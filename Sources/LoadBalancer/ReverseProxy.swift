@@ -1,0 +1,186 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// The HTTP/1.1 reverse proxy opened for one global forwarding rule, in front of the healthy
+/// instances of the backend service's instance groups.
+///
+/// - Clients: persistent connections (HTTP/1.1 keep-alive; pipelined requests are answered in
+///   order, one at a time), closed after ``ProxyConfiguration/clientIdleTimeout`` idle.
+/// - Backends: each event loop keeps its own pool of keep-alive connections per backend, so a
+///   request is served start to finish on the thread that accepted its client (no hops, no locks
+///   besides one read of the backend set and one counter update per request).
+/// - Balancing: least outstanding requests per event loop, ties broken round-robin (see
+///   ``Balancer``); a backend whose connect just failed is avoided for a second.
+/// - Failures: see ``RetryPolicy``; 502 when no backend answered, 503 with no backends, 504 past
+///   ``ProxyConfiguration/backendTimeout``.
+/// - Headers: see ``HeaderRewriter``. Request bodies are buffered (up to
+///   ``ProxyConfiguration/maxRequestBodySize``) so they can be retried; responses are streamed.
+/// - Not supported: protocol upgrades (WebSocket), HTTP/2, TLS.
+public final class ReverseProxy: Sendable {
+    public let configuration: ProxyConfiguration
+    private let group: any EventLoopGroup
+    private let pools: [ObjectIdentifier: EventLoopPool]
+    private let poolList: [EventLoopPool]
+    private let backendSet: Locked<BackendSnapshot>
+    private let lifecycle = Locked(Lifecycle.idle)
+
+    private enum Lifecycle {
+        case idle
+        case starting
+        case running(any Channel, port: Int)
+        case stopped
+    }
+
+    public init(
+        configuration: ProxyConfiguration = ProxyConfiguration(),
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) {
+        self.configuration = configuration
+        self.group = group
+        let backendSet = Locked(BackendSnapshot())
+        self.backendSet = backendSet
+        var pools: [ObjectIdentifier: EventLoopPool] = [:]
+        var poolList: [EventLoopPool] = []
+        for eventLoop in group.makeIterator() {
+            let pool = EventLoopPool(eventLoop: eventLoop, configuration: configuration, shared: backendSet)
+            pools[ObjectIdentifier(eventLoop)] = pool
+            poolList.append(pool)
+        }
+        self.pools = pools
+        self.poolList = poolList
+    }
+
+    /// Starts listening on ``ProxyConfiguration/host`` and returns the bound port.
+    public func start() async throws -> Int {
+        try lifecycle.withLock { state in
+            guard case .idle = state else { throw ReverseProxyError.alreadyStarted }
+            state = .starting
+        }
+        let pools = self.pools
+        let configuration = self.configuration
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: Int32(clamping: configuration.backlog))
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.maxMessagesPerRead, value: 16)
+            // A client that half-closes after its request still gets the response.
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    guard let pool = pools[ObjectIdentifier(channel.eventLoop)] else {
+                        throw ReverseProxyError.unknownEventLoop
+                    }
+                    // Encoder and decoder only: FrontendHandler serialises pipelined requests and
+                    // answers malformed ones itself (NIO's pipelining handler would stop and
+                    // restart reading around every request: two epoll_ctl calls each). Outbound
+                    // header validation is off: response headers come from NIO's parser of the
+                    // backend's response, or from the proxy.
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(
+                        withPipeliningAssistance: false,
+                        withErrorHandling: false,
+                        withOutboundHeaderValidation: false
+                    )
+                    try channel.pipeline.syncOperations.addHandler(FrontendHandler(pool: pool))
+                }
+            }
+        let channel: any Channel
+        do {
+            channel = try await bootstrap.bind(host: configuration.host, port: configuration.port).get()
+        } catch {
+            lifecycle.withLock { $0 = .idle }
+            throw error
+        }
+        let port = channel.localAddress?.port ?? configuration.port
+        lifecycle.withLock { $0 = .running(channel, port: port) }
+        return port
+    }
+
+    /// The bound port while running.
+    public var port: Int? {
+        lifecycle.withLock {
+            if case .running(_, let port) = $0 { return port }
+            return nil
+        }
+    }
+
+    /// The current healthy set.
+    public var backends: [Backend] {
+        backendSet.withLock { $0.backends }
+    }
+
+    /// Replaces the healthy set. Requests dispatched after this returns only go to `backends`;
+    /// requests in flight on a removed backend complete (connection draining), and its idle
+    /// connections are closed.
+    public func setBackends(_ backends: [Backend]) {
+        var seen = Set<Backend>()
+        let unique = backends.filter { seen.insert($0).inserted }
+        backendSet.withLock {
+            $0.generation += 1
+            $0.backends = unique
+        }
+        for pool in poolList {
+            pool.eventLoop.execute { pool.refresh() }
+        }
+    }
+
+    /// Removes the backend called `backendID` from the set (no new requests go to it) and waits
+    /// until its in-flight requests have finished, or `timeout` has passed. Requests still running
+    /// then are left alone (the caller is about to stop the instance anyway). Returns true when
+    /// nothing was left in flight.
+    @discardableResult
+    public func drain(_ backendID: String, timeout: Duration) async -> Bool {
+        backendSet.withLock { set in
+            guard set.backends.contains(where: { $0.id == backendID }) else { return }
+            set.backends.removeAll { $0.id == backendID }
+            set.generation += 1
+        }
+        guard let first = poolList.first else { return true }
+        let deadline = NIODeadline.now() + TimeAmount(timeout)
+        let waits = poolList.map { pool in
+            pool.eventLoop.flatSubmit {
+                pool.refresh()
+                return pool.waitUntilDrained(backendID, deadline: deadline)
+            }
+        }
+        let results = try? await EventLoopFuture.whenAllSucceed(waits, on: first.eventLoop).get()
+        return results?.allSatisfy { $0 } ?? false
+    }
+
+    /// Counters since creation, summed over event loops.
+    public var stats: ProxyStats {
+        var total = ProxyStats()
+        for pool in poolList {
+            total.add(pool.counters.withLock { $0 })
+        }
+        return total
+    }
+
+    /// Stops accepting connections, lets in-flight requests finish (for at most `gracePeriod`,
+    /// after which remaining client connections are closed), closes idle client and backend
+    /// connections, and returns when no client connection is left.
+    public func stop(gracePeriod: Duration = .seconds(30)) async throws {
+        let listener: (any Channel)? = lifecycle.withLock { state in
+            defer { state = .stopped }
+            if case .running(let channel, _) = state { return channel }
+            return nil
+        }
+        if let listener {
+            try? await listener.close()
+        }
+        guard let first = poolList.first else { return }
+        let deadline = NIODeadline.now() + TimeAmount(gracePeriod)
+        let quiesced = poolList.map { pool in
+            pool.eventLoop.flatSubmit { pool.quiesce(deadline: deadline) }
+        }
+        try await EventLoopFuture.andAllSucceed(quiesced, on: first.eventLoop).get()
+    }
+}
+
+/// Errors of ``ReverseProxy``'s lifecycle.
+public enum ReverseProxyError: Error, Equatable {
+    /// ``ReverseProxy/start()`` was called twice, or after ``ReverseProxy/stop(gracePeriod:)``.
+    case alreadyStarted
+    /// A client connection landed on an event loop outside the proxy's group.
+    case unknownEventLoop
+}

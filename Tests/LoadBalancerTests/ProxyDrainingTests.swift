@@ -1,0 +1,98 @@
+import NIOCore
+import NIOHTTP1
+import Testing
+
+@testable import LoadBalancer
+
+/// Connection draining when the healthy set changes, explicit drains, and shutdown.
+@Suite(.timeLimit(.minutes(1)))
+struct ProxyDrainingTests {
+    @Test func removedBackendFinishesItsInFlightRequest() async throws {
+        try await withBackends(["old", "new"]) { backends in
+            let (old, new) = (backends[0], backends[1])
+            try await withProxy(backends: [old.backend]) { proxy, port in
+                async let slow = TestConnection.get(port: port, "/slow/600")
+                try await old.wait { $0.inFlight == 1 }
+                proxy.setBackends([new.backend])
+                for _ in 0..<5 {
+                    #expect(try await TestConnection.get(port: port).text == "new")
+                }
+                let response = try await slow
+                #expect(response.status == .ok)
+                #expect(response.text == "old")
+                #expect(old.counts.requests == 1)
+                #expect(proxy.stats.failures == 0)
+            }
+        }
+    }
+
+    @Test func drainWaitsForInFlightRequests() async throws {
+        try await withBackends(["a", "b"]) { backends in
+            try await withProxy(backends: [backends[0].backend]) { proxy, port in
+                let finished = Locked(false)
+                async let slow: Void = {
+                    let response = try await TestConnection.get(port: port, "/slow/500")
+                    #expect(response.status == .ok)
+                    finished.withLock { $0 = true }
+                }()
+                try await backends[0].wait { $0.inFlight == 1 }
+                proxy.setBackends([backends[0].backend, backends[1].backend])
+                let drained = await proxy.drain("a", timeout: .seconds(5))
+                #expect(drained)
+                // The backend has answered: the response is on its way or already read.
+                #expect(backends[0].counts.inFlight == 0)
+                #expect(proxy.backends == [backends[1].backend])
+                try await slow
+                #expect(finished.withLock { $0 })
+                #expect(try await TestConnection.get(port: port).text == "b")
+            }
+        }
+    }
+
+    @Test func drainGivesUpAtItsTimeout() async throws {
+        try await withBackends(["a"]) { backends in
+            try await withProxy(backends: [backends[0].backend]) { proxy, port in
+                async let slow = TestConnection.get(port: port, "/slow/1500")
+                try await backends[0].wait { $0.inFlight == 1 }
+                let clock = ContinuousClock()
+                let start = clock.now
+                let drained = await proxy.drain("a", timeout: .milliseconds(200))
+                #expect(!drained)
+                #expect(clock.now - start < .seconds(1))
+                // The request is not cut: it still completes.
+                #expect(try await slow.status == .ok)
+                #expect(await proxy.drain("a", timeout: .seconds(1)))
+            }
+        }
+    }
+
+    @Test func drainOfAnIdleBackendReturnsAtOnce() async throws {
+        try await withBackends(["a"]) { backends in
+            try await withProxy(backends: [backends[0].backend]) { proxy, port in
+                let before = try await TestConnection.get(port: port)
+                #expect(before.status == .ok)
+                #expect(await proxy.drain("a", timeout: .seconds(5)))
+                let after = try await TestConnection.get(port: port)
+                #expect(after.status == .serviceUnavailable)
+            }
+        }
+    }
+
+    @Test func stopFinishesInFlightRequestsThenRefusesConnections() async throws {
+        try await withBackends(["a"]) { backends in
+            let proxy = ReverseProxy()
+            proxy.setBackends([backends[0].backend])
+            let port = try await proxy.start()
+            async let slow = TestConnection.get(port: port, "/slow/400")
+            try await backends[0].wait { $0.inFlight == 1 }
+            try await proxy.stop(gracePeriod: .seconds(5))
+            let response = try await slow
+            #expect(response.status == .ok)
+            #expect(response.headers.first(name: "connection") == "close")
+            await #expect(throws: (any Error).self) {
+                _ = try await TestConnection.get(port: port)
+            }
+            #expect(proxy.port == nil)
+        }
+    }
+}
