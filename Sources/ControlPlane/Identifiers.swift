@@ -1,3 +1,4 @@
+import DiskImage
 import Foundation
 
 /// Names, ids and timestamps as GCE writes them.
@@ -20,23 +21,12 @@ public enum Identifiers {
         let seconds = ms / 1000
         let days = seconds / 86_400
         let rest = seconds % 86_400
-        let (y, m, d) = civil(days)
+        let (year, month, day) = DOSTimestamp.civil(fromDays: days)
+        let (y, m, d) = (Int64(year), Int64(month), Int64(day))
         func two(_ v: Int64) -> String { v < 10 ? "0\(v)" : "\(v)" }
         let millis = ms % 1000
         let milliText = millis < 10 ? "00\(millis)" : millis < 100 ? "0\(millis)" : "\(millis)"
         return "\(y)-\(two(m))-\(two(d))T\(two(rest / 3600)):\(two(rest % 3600 / 60)):\(two(rest % 60)).\(milliText)+00:00"
-    }
-
-    static func civil(_ z0: Int64) -> (Int64, Int64, Int64) {
-        let z = z0 + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
     }
 
     /// A new operation name, unique and sortable like GCE's.

@@ -15,8 +15,8 @@ public struct DOSTimestamp: Equatable, Sendable {
         time = UInt16(Int(secs / 3600) << 11 | Int(secs % 3600 / 60) << 5 | Int(secs % 60 / 2))
     }
 
-    /// Gregorian date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    static func civil(fromDays z0: Int64) -> (Int, Int, Int) {
+    /// Gregorian (year, month, day) from days since 1970-01-01 (Howard Hinnant's algorithm).
+    public static func civil(fromDays z0: Int64) -> (Int, Int, Int) {
         let z = z0 + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097
         let doe = z - era * 146_097

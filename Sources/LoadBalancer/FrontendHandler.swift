@@ -67,6 +67,8 @@ final class FrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var connection: BackendConnection?
     private var attempt: UInt64 = 0
     private var backendKeepAlive = true
+    /// Response parts written to the client since the last flush.
+    private var unflushed = false
 
     // Pipelined requests waiting for the current one.
     private var pipelined = CircularBuffer<HTTPServerRequestPart>()
@@ -359,10 +361,12 @@ final class FrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
             }
             let response = HTTPResponseHead(version: clientVersion, status: head.status, headers: rewritten.headers)
             context.write(wrapOutboundOut(.head(response)), promise: nil)
+            unflushed = true
             if !context.channel.isWritable { source.setAutoRead(false) }
         case .body(let buffer):
             guard state == .streaming else { return }
             context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+            unflushed = true
         case .end(let trailers):
             guard state == .streaming else { return }
             connection = nil
@@ -377,7 +381,11 @@ final class FrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func backendReadComplete(from source: BackendConnection) {
-        if source === connection, state == .streaming { context?.flush() }
+        // Parts of a response still streaming go out once per read burst.
+        if unflushed, source === connection, state == .streaming {
+            unflushed = false
+            context?.flush()
+        }
     }
 
     func backendClosed(_ source: BackendConnection, error: (any Error)?) {
@@ -434,6 +442,7 @@ final class FrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
         requestDeadline = nil
         body = nil
         forwardedHead = nil
+        unflushed = false
         if keepAlive && !quiescing && !(inputClosed && pipelined.isEmpty) {
             state = .idle
             lastActivity = .now()

@@ -84,7 +84,7 @@ struct ServeCommand: AsyncParsableCommand {
         var logger = Logger(label: "sortie.serve")
         logger.logLevel = .info
         let (host, requestedPort) = try parseListen()
-        let port = requestedPort == 0 ? try Self.freePort(host: host) : requestedPort
+        let port = requestedPort == 0 ? try PortAllocator.freeLoopbackPort(host: host) : requestedPort
         if !["127.0.0.1", "localhost", "::1"].contains(host) {
             logger.warning("listening on \(host), not loopback: anyone who can reach it and has the token controls this plane")
         }
@@ -123,22 +123,6 @@ struct ServeCommand: AsyncParsableCommand {
         printDiagnostic("sortie serve: stopping; powering guests off (up to \(Int(shutdownGrace)) s)")
         await plane.shutdown(grace: shutdownGrace)
         printDiagnostic("sortie serve: stopped")
-    }
-
-    /// A free port on `host`, for `--listen HOST:0`.
-    static func freePort(host: String) throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        address.sin_addr.s_addr = inet_addr(host == "localhost" ? "127.0.0.1" : host)
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let ok = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        guard ok else { throw ValidationError("cannot find a free port on \(host)") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
 
