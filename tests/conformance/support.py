@@ -118,8 +118,9 @@ class Plane:
     START_TIMEOUT = 60.0
     STOP_TIMEOUT = 15.0
 
-    def __init__(self, root: str, binary: str | None = None, port: int | None = None):
+    def __init__(self, root: str, binary: str | None = None, port: int | None = None, extra_args: list[str] | None = None):
         self.root = root
+        self.extra_args = list(extra_args or [])
         self.binary = binary or sortie_bin()
         self.port = port or free_port()
         self.base = f"http://127.0.0.1:{self.port}"
@@ -139,7 +140,7 @@ class Plane:
             "--listen", f"127.0.0.1:{self.port}",
             "--data", self.data_dir,
             "--record-exchanges", self.exchanges,
-        ]
+        ] + self.extra_args
 
     def start(self) -> "Plane":
         if not os.access(self.binary, os.X_OK):
