@@ -48,6 +48,8 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),
+        // `scripts/bench lb`: a ReverseProxy in front of the backends named on its command line.
+        .executableTarget(name: "sortie-lb-bench", dependencies: ["LoadBalancer"]),
         .testTarget(name: "DiskImageTests", dependencies: ["DiskImage", "ImageBuilder"]),
         .testTarget(name: "MachineTests", dependencies: ["Machine"]),
         .testTarget(name: "ControlPlaneTests", dependencies: ["ControlPlane"]),

@@ -39,6 +39,7 @@ final class BackendConnection: ChannelInboundHandler, RemovableChannelHandler {
     /// Writes a whole request and flushes once.
     func send(_ head: HTTPRequestHead, body: ByteBuffer?, for exchange: FrontendHandler) {
         self.exchange = exchange
+        requestsSent += 1
         guard let context, !closing else {
             // Already gone: report it like a close before the response, on the next tick.
             pool?.eventLoop.assumeIsolated().execute {
@@ -49,7 +50,6 @@ final class BackendConnection: ChannelInboundHandler, RemovableChannelHandler {
             }
             return
         }
-        requestsSent += 1
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         if let body, body.readableBytes > 0 {
             context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
