@@ -253,16 +253,20 @@ final class GroupService: Sendable {
         }
     }
 
-    /// A backend service whose backends name `instanceGroup`, which keeps its manager from being deleted.
-    func backendServiceUsing(_ instanceGroup: String, project: String) throws -> String? {
-        guard !instanceGroup.isEmpty else { return nil }
-        for service in try store.list("projects/\(project)/global/backendServices") {
-            let groups = service["backends"]?.array?.compactMap { $0["group"]?.string } ?? []
-            if groups.contains(where: { $0.hasSuffix(instanceGroup.split(separator: "/").suffix(4).joined(separator: "/")) }) {
-                return "projects/\(project)/global/backendServices/\(service["name"]?.string ?? "")"
-            }
+    /// The backend services whose backends name `instanceGroup` (a full or partial URL).
+    func backendServices(serving instanceGroup: String, project: String) -> [JSONValue] {
+        guard !instanceGroup.isEmpty else { return [] }
+        let suffix = instanceGroup.split(separator: "/").suffix(4).joined(separator: "/")
+        return ((try? store.list("projects/\(project)/global/backendServices")) ?? []).filter { service in
+            service["backends"]?.array?.contains { ($0["group"]?.string ?? "").hasSuffix(suffix) } ?? false
         }
-        return nil
+    }
+
+    /// A backend service that serves `instanceGroup`, which keeps its manager from being deleted.
+    func backendServiceUsing(_ instanceGroup: String, project: String) throws -> String? {
+        backendServices(serving: instanceGroup, project: project).first.map {
+            "projects/\(project)/global/backendServices/\($0["name"]?.string ?? "")"
+        }
     }
 
     // MARK: instanceGroups

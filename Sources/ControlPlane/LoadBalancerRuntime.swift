@@ -104,10 +104,7 @@ final class LoadBalancerRuntime: @unchecked Sendable {
             guard let guestPort = manager["namedPorts"]?.array?.first(where: { $0["name"]?.string == portName })?["port"]?.number else { continue }
             for member in (try? groups.members(of: manager)) ?? [] {
                 guard let hostPort = member.vm["forwards"]?[String(Int(guestPort))]?.number else { continue }
-                let running = member.instance["status"]?.string == "RUNNING"
-                let healthy = running && (member.vm["health"]?.string ?? "HEALTHY") == "HEALTHY"
-                    && !["DELETING", "RECREATING"].contains(member.vm["currentAction"]?.string ?? "")
-                if healthy { out.append((member.name, Int(hostPort))) }
+                if Self.isServing(member) { out.append((member.name, Int(hostPort))) }
             }
         }
         return out
@@ -136,9 +133,14 @@ final class LoadBalancerRuntime: @unchecked Sendable {
 
     /// The longest connection-draining timeout of the backend services that serve `instanceGroup`.
     func drainingTimeout(instanceGroup: String, project: String) -> Double {
-        let suffix = instanceGroup.split(separator: "/").suffix(4).joined(separator: "/")
-        return ((try? store.list("projects/\(project)/global/backendServices")) ?? []).filter { service in
-            service["backends"]?.array?.contains { ($0["group"]?.string ?? "").hasSuffix(suffix) } ?? false
-        }.map { $0["connectionDraining"]?["drainingTimeoutSec"]?.number ?? 0 }.max() ?? 0
+        groups.backendServices(serving: instanceGroup, project: project)
+            .map { $0["connectionDraining"]?["drainingTimeoutSec"]?.number ?? 0 }.max() ?? 0
+    }
+
+    /// RUNNING, HEALTHY where a health check applies, and not leaving the group.
+    static func isServing(_ member: GroupService.Member) -> Bool {
+        member.instance["status"]?.string == "RUNNING"
+            && (member.vm["health"]?.string ?? "HEALTHY") == "HEALTHY"
+            && !["DELETING", "RECREATING"].contains(member.vm["currentAction"]?.string ?? "")
     }
 }

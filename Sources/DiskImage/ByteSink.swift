@@ -13,7 +13,11 @@ extension ByteSink {
     }
 
     /// Appends an extent piece, producing runs of zeros in bounded chunks.
-    public func write(_ piece: ExtentPiece) throws {
+    public func write(_ piece: ExtentPiece) throws { try writeBytes(of: piece) }
+
+    /// The plain bytes of `piece` through `write(_: UnsafeRawBufferPointer)`; sinks that treat
+    /// some pieces specially call this for the rest.
+    public func writeBytes(of piece: ExtentPiece) throws {
         switch piece {
         case .bytes(let slice):
             try slice.withUnsafeBytes { try write($0) }

@@ -55,19 +55,7 @@ public final class ParallelGzipWriter: ByteSink {
     }
 
     public func write(_ piece: ExtentPiece) throws {
-        switch piece {
-        case .bytes(let slice):
-            try slice.withUnsafeBytes { try write($0) }
-        case .zeros(var n):
-            let block = [UInt8](repeating: 0, count: min(n, 64 * 1024))
-            while n > 0 {
-                let k = min(n, block.count)
-                try block.withUnsafeBytes { try write(UnsafeRawBufferPointer(rebasing: $0[0..<k])) }
-                n -= k
-            }
-        case .shared(let block):
-            try writeShared(block)
-        }
+        if case .shared(let block) = piece { try writeShared(block) } else { try writeBytes(of: piece) }
     }
 
     /// A shared block is always its own chunk, compressed with no preset dictionary, so its
