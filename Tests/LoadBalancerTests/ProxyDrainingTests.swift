@@ -11,12 +11,14 @@ struct ProxyDrainingTests {
         try await withBackends(["old", "new"]) { backends in
             let (old, new) = (backends[0], backends[1])
             try await withProxy(backends: [old.backend]) { proxy, port in
-                async let slow = TestConnection.get(port: port, "/slow/600")
+                async let slow = TestConnection.get(port: port, "/hold")
                 try await old.wait { $0.inFlight == 1 }
                 proxy.setBackends([new.backend])
                 for _ in 0..<5 {
                     #expect(try await TestConnection.get(port: port).text == "new")
                 }
+                #expect(old.counts.inFlight == 1)
+                old.release()
                 let response = try await slow
                 #expect(response.status == .ok)
                 #expect(response.text == "old")
@@ -31,12 +33,16 @@ struct ProxyDrainingTests {
             try await withProxy(backends: [backends[0].backend]) { proxy, port in
                 let finished = Locked(false)
                 async let slow: Void = {
-                    let response = try await TestConnection.get(port: port, "/slow/500")
+                    let response = try await TestConnection.get(port: port, "/hold")
                     #expect(response.status == .ok)
                     finished.withLock { $0 = true }
                 }()
                 try await backends[0].wait { $0.inFlight == 1 }
                 proxy.setBackends([backends[0].backend, backends[1].backend])
+                Task {
+                    try await Task.sleep(for: .milliseconds(300))
+                    backends[0].release()
+                }
                 let drained = await proxy.drain("a", timeout: .seconds(5))
                 #expect(drained)
                 // The backend has answered: the response is on its way or already read.
@@ -52,13 +58,14 @@ struct ProxyDrainingTests {
     @Test func drainGivesUpAtItsTimeout() async throws {
         try await withBackends(["a"]) { backends in
             try await withProxy(backends: [backends[0].backend]) { proxy, port in
-                async let slow = TestConnection.get(port: port, "/slow/5000")
+                async let slow = TestConnection.get(port: port, "/hold")
                 try await backends[0].wait { $0.inFlight == 1 }
                 let drained = await proxy.drain("a", timeout: .milliseconds(200))
                 #expect(!drained)
-                // It gave up while the request was still running (it takes 5 s).
+                // It gave up while the request was still held.
                 #expect(backends[0].counts.inFlight == 1)
-                // The request is not cut: it still completes.
+                // The request is not cut: it still completes once the backend answers.
+                backends[0].release()
                 #expect(try await slow.status == .ok)
                 #expect(await proxy.drain("a", timeout: .seconds(5)))
             }
@@ -82,9 +89,14 @@ struct ProxyDrainingTests {
             let proxy = ReverseProxy()
             proxy.setBackends([backends[0].backend])
             let port = try await proxy.start()
-            // Long enough to still be in flight when stop() runs, even on a busy machine.
-            async let slow = TestConnection.get(port: port, "/slow/2000")
-            try await backends[0].wait { $0.requests >= 1 }
+            async let slow = TestConnection.get(port: port, "/hold")
+            try await backends[0].wait { $0.inFlight == 1 }
+            Task {
+                // Answered only once stop() has begun: the request is in flight during the stop.
+                while proxy.port != nil { try await Task.sleep(for: .milliseconds(5)) }
+                try await Task.sleep(for: .milliseconds(100))
+                backends[0].release()
+            }
             try await proxy.stop(gracePeriod: .seconds(10))
             let response = try await slow
             #expect(response.status == .ok)

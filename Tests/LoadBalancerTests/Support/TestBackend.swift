@@ -6,7 +6,8 @@ import NIOPosix
 
 /// A small HTTP/1.1 server standing in for an instance: answers with its own id.
 ///
-/// Paths: `/` (body: the id), `/slow/MS` (answers after MS milliseconds), `/big/N` (N bytes with
+/// Paths: `/` (body: the id), `/slow/MS` (answers after MS milliseconds), `/hold` (answers once
+/// `release()` has been called: in flight for as long as a test needs, however busy the machine), `/big/N` (N bytes with
 /// Content-Length), `/chunked/N` (N bytes, chunked). A request with a body is answered with
 /// "ID BYTES". Every request header comes back as `x-echo-NAME`.
 final class TestBackend: Sendable {
@@ -26,6 +27,7 @@ final class TestBackend: Sendable {
         var requests = 0
         var connections = 0
         var inFlight = 0
+        var released = false
     }
 
     let id: String
@@ -84,6 +86,11 @@ final class TestBackend: Sendable {
             guard clock.now < deadline else { throw TestFailure("backend \(id): condition not met in \(limit)") }
             try await Task.sleep(for: .milliseconds(2))
         }
+    }
+
+    /// Lets every `/hold` request, present and future, be answered.
+    func release() {
+        state.withLock { $0.counts.released = true }
     }
 
     /// A loopback port with nothing listening on it.
@@ -171,6 +178,8 @@ private final class TestBackendHandler: ChannelInboundHandler {
             loop.scheduleTask(in: .milliseconds(Int64(ms))) {
                 self.finish(context: context, headers: headers, body: ByteBuffer(string: self.id), chunked: false)
             }
+        case ("hold", _):
+            awaitRelease(context: context, headers: headers)
         case ("big", let n?):
             finish(context: context, headers: headers, body: ByteBuffer(repeating: UInt8(ascii: "x"), count: n), chunked: false)
         case ("chunked", let n?):
@@ -178,6 +187,16 @@ private final class TestBackendHandler: ChannelInboundHandler {
         default:
             let text = hasBody || head.method == .POST ? "\(id) \(bodyBytes)" : id
             finish(context: context, headers: headers, body: ByteBuffer(string: text), chunked: false)
+        }
+    }
+
+    private func awaitRelease(context: ChannelHandlerContext, headers: HTTPHeaders) {
+        if state.withLock({ $0.counts.released }) {
+            finish(context: context, headers: headers, body: ByteBuffer(string: id), chunked: false)
+            return
+        }
+        context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(5)) {
+            self.awaitRelease(context: context, headers: headers)
         }
     }
 
