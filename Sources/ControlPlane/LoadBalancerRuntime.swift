@@ -117,7 +117,8 @@ final class LoadBalancerRuntime: @unchecked Sendable {
         let port = manager["namedPorts"]?.array?.first(where: { $0["name"]?.string == portName })?["port"]?.number ?? 80
         let statuses: [JSONValue] = ((try? groups.members(of: manager)) ?? []).map { member in
             let running = member.instance["status"]?.string == "RUNNING"
-            let state = running && (member.vm["health"]?.string ?? "HEALTHY") == "HEALTHY" ? "HEALTHY" : "UNHEALTHY"
+            let verifying = ["CREATING", "VERIFYING"].contains(member.vm["currentAction"]?.string ?? "")
+            let state = running && (member.vm["health"]?.string ?? (verifying ? "UNKNOWN" : "HEALTHY")) == "HEALTHY" ? "HEALTHY" : "UNHEALTHY"
             return ["instance": member.instance["selfLink"] ?? "", "ipAddress": "10.0.2.15", "port": .number(port),
                     "healthState": .string(state)]
         }
@@ -137,10 +138,12 @@ final class LoadBalancerRuntime: @unchecked Sendable {
             .map { $0["connectionDraining"]?["drainingTimeoutSec"]?.number ?? 0 }.max() ?? 0
     }
 
-    /// RUNNING, HEALTHY where a health check applies, and not leaving the group.
+    /// RUNNING, HEALTHY where a health check applies, verified, and not leaving the group. A new
+    /// instance stays CREATING, then VERIFYING until its health check first passes: until then it
+    /// gets no traffic (its guest may not listen yet, and a request to it would hang).
     static func isServing(_ member: GroupService.Member) -> Bool {
         member.instance["status"]?.string == "RUNNING"
             && (member.vm["health"]?.string ?? "HEALTHY") == "HEALTHY"
-            && !["DELETING", "RECREATING"].contains(member.vm["currentAction"]?.string ?? "")
+            && !["CREATING", "VERIFYING", "DELETING", "RECREATING"].contains(member.vm["currentAction"]?.string ?? "")
     }
 }

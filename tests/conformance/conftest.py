@@ -3,6 +3,7 @@
 * ``plane``    (session): ``sortie serve`` on a free loopback port, fresh temp data
                 dir, ``--record-exchanges``; an object with ``base``, ``token``,
                 ``data_dir``, ``exchanges`` and client factories. SIGTERM at the end.
+* ``compute``  (module): google-cloud-compute clients for it (support.Compute).
 * ``restart``  a callable: kill -9 the plane and start it again (same port, data dir).
 * ``emulator`` (session): gcp-storage-emulator, in memory, on a free loopback port.
 * ``storage_backend``: parametrized over both (ids ``sortie`` and ``emulator``).
@@ -85,6 +86,12 @@ def pytest_runtest_setup(item):
         if uses_plane and p.proc is not None and p.proc.poll() is not None:
             pytest.fail(f"sortie serve is not running (exit status {p.proc.returncode}); "
                         f"stderr:\n{support._tail(p.stderr_path, 3000)}", pytrace=False)
+
+
+@pytest.fixture(scope="module")
+def compute(plane):
+    """google-cloud-compute clients for the session's plane (support.Compute)."""
+    return plane.compute()
 
 
 @pytest.fixture

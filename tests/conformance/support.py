@@ -341,6 +341,12 @@ class Compute:
         self.networks = self.client(compute_v1.NetworksClient)
         self.firewalls = self.client(compute_v1.FirewallsClient)
         self.health_checks = self.client(compute_v1.HealthChecksClient)
+        self.groups = self.client(compute_v1.InstanceGroupManagersClient)
+        self.autoscalers = self.client(compute_v1.AutoscalersClient)
+        self.backend_services = self.client(compute_v1.BackendServicesClient)
+        self.url_maps = self.client(compute_v1.UrlMapsClient)
+        self.http_proxies = self.client(compute_v1.TargetHttpProxiesClient)
+        self.forwarding_rules = self.client(compute_v1.GlobalForwardingRulesClient)
 
     def _plain(self, cls):
         return cls(credentials=self.credentials, client_options=self.options, transport="rest")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import gzip
 import io
-import time
 import uuid
 from types import SimpleNamespace
 
@@ -17,17 +16,11 @@ import pytest
 from google.api_core import exceptions as gexc
 from googleapiclient.errors import HttpError
 
-import support
 from support import CHUNK, PROJECT, REGION, ZONE, unique, wait_for
 
 pytestmark = pytest.mark.plane
 
 KERNEL_LINE = "SORTIE-TEST-KERNEL cmdline=[/boot/kernel hang sortie-conformance]"
-
-
-@pytest.fixture(scope="module")
-def compute(plane):
-    return plane.compute()
 
 
 @pytest.fixture(scope="module")
