@@ -41,23 +41,31 @@ final class AutoscalerRuntime: @unchecked Sendable {
             guard let name = autoscaler["name"]?.string, let target = autoscaler["target"]?.string,
                   let ref = Self.groupReference(target, collection: collection),
                   let group = try? store.get(ref.path, ref.name) else { continue }
-            let members = (try? groups.members(of: group)) ?? []
-            let loads: [InstanceLoad] = members.compactMap { member in
+            // Instances on their way out (draining, powering off) are not capacity: their CPU
+            // (a guest shutting down under TCG is busy) must not make the group grow back.
+            let members = ((try? groups.members(of: group)) ?? []).filter {
+                !["DELETING", "ABANDONING", "RECREATING"].contains($0.vm["currentAction"]?.string ?? "")
+            }
+            let loads: [(name: String, load: InstanceLoad)] = members.compactMap { member in
                 guard member.instance["status"]?.string == "RUNNING", let pid = member.vm["pid"]?.number,
                       let utilization = utilization(pid: Int32(pid), vcpus: member.vm["cpus"]?.number ?? 1, now: now) else { return nil }
-                let since = member.instance["lastStartTimestamp"] != nil ? (member.vm["createdAt"]?.number ?? now) : now
-                return InstanceLoad(utilization: utilization, runningSince: since)
+                // Since this VM was (re)started: a booting guest (autohealed, or new) is busy, and the
+                // cool-down period (GCE's initialization period) keeps its CPU out of the signal.
+                let since = member.vm["startedAt"]?.number ?? now
+                return (member.name, InstanceLoad(utilization: utilization, runningSince: since))
             }
             let policy = Self.policy(autoscaler, stabilization: stabilizationSec)
             let decision = lock.withLock { () -> AutoscalerDecision in
                 var decider = deciders[collection + "/" + name] ?? Autoscaler(policy: policy)
                 decider.policy = policy
-                let d = decider.observe(instances: loads, currentSize: Int(group["targetSize"]?.number ?? 0), now: now)
+                let d = decider.observe(instances: loads.map(\.load), currentSize: Int(group["targetSize"]?.number ?? 0), now: now)
                 deciders[collection + "/" + name] = decider
                 return d
             }
+            logger.debug("autoscaler \(name): recommended \(decision.recommendedSize); CPU \(loads.map { "\($0.name) \(String(format: "%.2f", $0.load.utilization))" })")
             if let size = decision.targetSize, size != Int(group["targetSize"]?.number ?? 0) {
-                logger.info("autoscaler \(name): resizing \(ref.name) to \(size) (\(decision.reason.rawValue))")
+                let measured = loads.map { "\($0.name) \(String(format: "%.2f", $0.load.utilization))" }.joined(separator: ", ")
+                logger.info("autoscaler \(name): resizing \(ref.name) from \(Int(group["targetSize"]?.number ?? 0)) to \(size) (\(decision.reason.rawValue); CPU utilisation of its instances: \(measured.isEmpty ? "none measured" : measured))")
                 _ = try? store.mutate(ref.path, ref.name) { $0["targetSize"] = .number(Double(size)) }
             }
             let details = decision.statusDetails.map { JSONValue.object(["type": .string($0.rawValue), "message": .string($0.rawValue)]) }

@@ -158,7 +158,7 @@ final class GroupReconciler: @unchecked Sendable {
             guard due else { continue }
             let probeTarget = HealthProber.Target(port: Int(hostPort), http: target.http, path: target.path, host: target.host,
                                                   timeout: policy.timeoutSec)
-            Task.detached { [self] in
+            runBlocking { [self] in
                 let ok = HealthProber.probe(probeTarget)
                 let state = lock.withLock { () -> HealthState in
                     probing.remove(id)

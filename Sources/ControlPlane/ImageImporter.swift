@@ -62,7 +62,7 @@ final class ImageImporter: Sendable {
     }
 
     func startImport(project: String, name: String, operation: String) {
-        Task.detached { [self] in self.importImage(project: project, name: name, operation: operation) }
+        runBlocking { [self] in self.importImage(project: project, name: name, operation: operation) }
     }
 
     /// Re-runs imports that a restart interrupted.

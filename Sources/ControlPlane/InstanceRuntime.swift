@@ -116,7 +116,7 @@ final class InstanceRuntime: @unchecked Sendable {
             body["metadata"] = ["items": [["key": "created-by", "value": .string(membership.group)]]]
         }
         try store.insert(Self.vmCollection, id, record)
-        Task.detached { [self] in
+        runBlocking { [self] in
             do {
                 try FileManager.default.createDirectory(atPath: directory(id), withIntermediateDirectories: true)
                 let copy = try SystemCommandRunner().run("/bin/cp", ["--sparse=always", imageDiskPath(image), directory(id) + "/disk.raw"])
@@ -138,7 +138,7 @@ final class InstanceRuntime: @unchecked Sendable {
         let op = try operations.begin(project: project, scope: "zones/\(zone)", type: action,
                                       targetLink: instance["selfLink"]?.string ?? "", targetId: id, requestId: requestId)
         let opName = op.body["name"]!.string!
-        Task.detached { [self] in
+        runBlocking { [self] in
             do {
                 switch action {
                 case "stop":
@@ -171,7 +171,7 @@ final class InstanceRuntime: @unchecked Sendable {
                                       targetLink: instance["selfLink"]?.string ?? "", targetId: id, requestId: requestId)
         let opName = op.body["name"]!.string!
         setStatus(id, "STOPPING")
-        Task.detached { [self] in
+        runBlocking { [self] in
             powerOff(id: id, grace: 0)
             try? store.delete(collection(project, zone), name)
             try? store.delete(Self.vmCollection, id)
@@ -261,7 +261,11 @@ final class InstanceRuntime: @unchecked Sendable {
             self?.exited(id: id, status: status)
         }
         lock.withLock { vms[id] = VM(pid: process.pid, process: process) }
-        _ = try? store.mutate(Self.vmCollection, id) { $0["pid"] = .number(Double(process.pid)) }
+        let startedAt = Date().timeIntervalSince1970
+        _ = try? store.mutate(Self.vmCollection, id) {
+            $0["pid"] = .number(Double(process.pid))
+            $0["startedAt"] = .number(startedAt)
+        }
         _ = try? mutateInstance(id) { body in
             body["status"] = "RUNNING"
             body["lastStartTimestamp"] = .string(Identifiers.timestamp())

@@ -53,11 +53,17 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds an autoscaler waits before scaling in (GCE: 600).")
     var autoscalerStabilization: Double = 600
 
+    @Option(help: "Log level: debug, info, warning or error.")
+    var logLevel: String = "info"
+
     @Option(help: "Append every API exchange to this file as JSON lines (for conformance tests).")
     var recordExchanges: String?
 
     func validate() throws {
         guard ["auto", "kvm", "tcg"].contains(accel) else { throw ValidationError("--accel must be auto, kvm or tcg") }
+        guard ["debug", "info", "warning", "error"].contains(logLevel) else {
+            throw ValidationError("--log-level must be debug, info, warning or error")
+        }
         guard maxInstances >= 0, maxMemory > 0, guestMemoryCap >= 64 else {
             throw ValidationError("--max-instances, --max-memory and --guest-memory-cap must be positive (the cap at least 64 MiB)")
         }
@@ -82,7 +88,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         var logger = Logger(label: "sortie.serve")
-        logger.logLevel = .info
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let (host, requestedPort) = try parseListen()
         let port = requestedPort == 0 ? try PortAllocator.freeLoopbackPort(host: host) : requestedPort
         if !["127.0.0.1", "localhost", "::1"].contains(host) {

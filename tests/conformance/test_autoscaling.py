@@ -1,7 +1,8 @@
 """The CPU autoscaler end to end, through google-cloud-compute, with real micro-VMs (TCG).
 
-A group of 1 (f1-micro: one vCPU) behind the load balancer, an autoscaler with min 1, max 2 and a
-CPU target of 0.3. Two clients calling ``/burn?seconds=4`` through the balancer keep a vCPU busy:
+A group of 1 (f1-micro: one vCPU) behind the load balancer, an autoscaler with min 1, max 2, a
+CPU target of 0.3 and a 60 s cool-down: while idle (its boot included) the group stays at 1. Two
+clients calling ``/burn?seconds=3`` through the balancer keep a vCPU busy:
 the autoscaler scales the group out (its recommendation is capped at max 2, even though the load
 asks for more), and once the load stops it scales back in to 1 after the stabilisation window,
 which this plane shortens to 20 s (GCE: 10 minutes). The group is never outside [1, 2].
@@ -22,7 +23,9 @@ from support import PROJECT, ZONE, unique
 pytestmark = [pytest.mark.plane, pytest.mark.vm]
 
 STABILIZATION = 20
-COOLDOWN = 10
+# GCE's default initialization period; it must cover a boot (about 30 s of a full core under TCG),
+# or the autoscaler reads a booting guest's CPU as load.
+COOLDOWN = 60
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +39,7 @@ def scaling_plane(work_root):
 class Burn:
     """``workers`` clients calling /burn?seconds=N through the balancer until stopped."""
 
-    def __init__(self, address: str, workers: int = 2, seconds: int = 4):
+    def __init__(self, address: str, workers: int = 2, seconds: int = 3):
         self.address, self.seconds, self.failures = address, seconds, []
         self._stop = threading.Event()
         self._threads = [threading.Thread(target=self._run, daemon=True) for _ in range(workers)]
@@ -67,7 +70,9 @@ def test_cpu_load_scales_out_then_in_within_min_and_max(scaling_plane, work_root
 
     compute = scaling_plane.compute()
     templates = fleet.make_templates(scaling_plane, compute, work_root, [("1", "")], machine_type="f1-micro")
-    check = fleet.http_health_check(compute)
+    # Lenient: a guest whose only vCPU burns answers /health slowly, and must not be autohealed.
+    check = fleet.http_health_check(compute, interval=3, healthy=1, unhealthy=5)
+    created = time.monotonic()
     group = fleet.create_group(compute, templates["1"], 1, check)
     chain = fleet.create_chain(compute, group, check)
     autoscaler = unique("conf-as")
@@ -86,9 +91,10 @@ def test_cpu_load_scales_out_then_in_within_min_and_max(scaling_plane, work_root
         sizes.append(n)
         return n
 
-    # Idle: the autoscaler keeps the minimum.
-    time.sleep(COOLDOWN)
-    assert size() == 1
+    # Idle, the boot included: the autoscaler keeps the minimum.
+    while time.monotonic() < created + COOLDOWN + 15:
+        assert size() == 1, f"the group grew without load (a booting guest's CPU counted?): {sizes}"
+        time.sleep(1)
 
     with Burn(chain.address) as burn:
         support.wait_for(lambda: size() == 2, timeout=COOLDOWN + 90, interval=1, what="the autoscaler to scale out to 2")
@@ -102,13 +108,14 @@ def test_cpu_load_scales_out_then_in_within_min_and_max(scaling_plane, work_root
         fleet.wait_stable(compute, group, templates["1"], 2)
     assert not burn.failures, burn.failures[:5]
 
-    # No load: back to 1 once the stabilisation window has passed, and not below the minimum.
+    # No load: back to 1 once the stabilisation window has passed, and not below the minimum;
+    # and it stays there (the instance leaving the group must not make it grow back).
     support.wait_for(lambda: size() == 1, timeout=STABILIZATION + 90, interval=1, what="the autoscaler to scale in to 1")
-    fleet.wait_stable(compute, group, templates["1"], 1)
-    end = time.monotonic() + 10
+    end = time.monotonic() + STABILIZATION
     while time.monotonic() < end:
-        assert size() == 1
+        assert size() == 1, f"the group grew back without load: {sizes}"
         time.sleep(1)
+    fleet.wait_stable(compute, group, templates["1"], 1)
     assert set(sizes) <= {1, 2}, sizes
 
     compute.wait_ok(compute.autoscalers.delete(project=PROJECT, zone=ZONE, autoscaler=autoscaler))

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the Sortie Linux test guest from Debian packages into OUTDIR:
+# Builds hello-microvm (the example workload; also the Linux guest of the tests) from Debian packages into OUTDIR:
 #   OUTDIR/vmlinuz     the kernel of Debian's linux-image-cloud-amd64
 #   OUTDIR/initrd.img  gzip'd newc cpio: busybox (from busybox-static), the
 #                      virtio/gVNIC driver modules and rootfs/ (an /init that
