@@ -387,6 +387,46 @@ class Compute:
 
 
 # ----------------------------------------------------------------------------
+# Linux test guests as images and instance templates
+# ----------------------------------------------------------------------------
+
+LINUX = os.path.join(REPO, ".build", "guests", "linux")
+
+
+def build_linux_image(work_root: str, version: str, extra: str = "") -> str:
+    """The GCE archive of the Linux test guest serving ``version`` (``extra``: more cmdline words)."""
+    out = os.path.join(work_root, f"linux-{version}.tar.gz")
+    cmdline = f"sortie.version={version} {extra}".strip()
+    r = subprocess.run([sortie_bin(), "image", "build", os.path.join(LINUX, "vmlinuz"),
+                        "--initrd", os.path.join(LINUX, "initrd.img"), "--cmdline", cmdline, "-o", out],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    return out
+
+
+def linux_templates(plane: "Plane", compute: "Compute", work_root: str, versions: dict, prefix: str) -> dict:
+    """Uploads and registers an image of the Linux guest per version (``{version: extra cmdline}``)
+    and makes an e2-micro instance template of each; returns ``{version: template URL}``."""
+    from google.cloud import compute_v1
+
+    bucket = plane.storage_client().create_bucket(unique(prefix))
+    names = {}
+    for version, extra in versions.items():
+        path = build_linux_image(work_root, version, extra)
+        blob = bucket.blob(f"linux-{version}.tar.gz")
+        blob.upload_from_filename(path, content_type="application/gzip")
+        image = unique(f"linux-v{version}")
+        compute.wait_ok(compute.images.insert(project=PROJECT, image_resource=compute_v1.Image(
+            name=image, family="linux", raw_disk=compute_v1.RawDisk(source=f"https://storage.googleapis.com/{bucket.name}/{blob.name}"))))
+        template = unique(f"linux-t{version}")
+        compute.wait_ok(compute.instance_templates.insert(project=PROJECT, instance_template_resource=compute_v1.InstanceTemplate(
+            name=template, properties=compute_v1.InstanceProperties(machine_type="e2-micro", disks=[compute_v1.AttachedDisk(
+                boot=True, auto_delete=True, initialize_params=compute_v1.AttachedDiskInitializeParams(source_image=f"global/images/{image}"))]))))
+        names[version] = f"projects/{PROJECT}/global/instanceTemplates/{template}"
+    return names
+
+
+# ----------------------------------------------------------------------------
 # Resumable uploads (google-resumable-media)
 # ----------------------------------------------------------------------------
 

@@ -6,8 +6,6 @@ capacity away and is rolled back by PATCHing versions.
 
 from __future__ import annotations
 
-import os
-import subprocess
 import time
 
 import pytest
@@ -16,8 +14,6 @@ import support
 from support import PROJECT, ZONE, unique
 
 pytestmark = [pytest.mark.plane, pytest.mark.vm]
-
-LINUX = os.path.join(support.REPO, ".build", "guests", "linux")
 
 
 @pytest.fixture(scope="module")
@@ -28,37 +24,10 @@ def compute(plane):
     return c
 
 
-def build_image(work_root, version: str, extra: str = "") -> str:
-    out = os.path.join(work_root, f"linux-{version}.tar.gz")
-    cmdline = f"sortie.version={version} {extra}".strip()
-    r = subprocess.run([support.sortie_bin(), "image", "build", os.path.join(LINUX, "vmlinuz"),
-                        "--initrd", os.path.join(LINUX, "initrd.img"), "--cmdline", cmdline, "-o", out],
-                       capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr
-    return out
-
-
 @pytest.fixture(scope="module")
 def templates(plane, compute, work_root):
     """Instance templates for versions 1 and 2 and a broken version 3 (its /health fails)."""
-    from google.cloud import compute_v1
-
-    client = plane.storage_client()
-    bucket = client.create_bucket(unique("conf-groups"))
-    names = {}
-    for version, extra in (("1", ""), ("2", ""), ("3", "sortie.unhealthy")):
-        path = build_image(work_root, version, extra)
-        blob = bucket.blob(f"linux-{version}.tar.gz")
-        blob.upload_from_filename(path, content_type="application/gzip")
-        image = unique(f"linux-v{version}")
-        compute.wait_ok(compute.images.insert(project=PROJECT, image_resource=compute_v1.Image(
-            name=image, family="linux", raw_disk=compute_v1.RawDisk(source=f"https://storage.googleapis.com/{bucket.name}/{blob.name}"))))
-        template = unique(f"linux-t{version}")
-        compute.wait_ok(compute.instance_templates.insert(project=PROJECT, instance_template_resource=compute_v1.InstanceTemplate(
-            name=template, properties=compute_v1.InstanceProperties(machine_type="e2-micro", disks=[compute_v1.AttachedDisk(
-                boot=True, auto_delete=True, initialize_params=compute_v1.AttachedDiskInitializeParams(source_image=f"global/images/{image}"))]))))
-        names[version] = f"projects/{PROJECT}/global/instanceTemplates/{template}"
-    return names
+    return support.linux_templates(plane, compute, work_root, {"1": "", "2": "", "3": "sortie.unhealthy"}, "conf-groups")
 
 
 def managed(compute, group):
