@@ -201,10 +201,20 @@ final class ComputeService: Sendable {
             guard collection != "instanceTemplates" else { throw APIError(400, "invalid", "Instance templates are immutable; create a new one.") }
             let patch = try request.json()
             try SchemaValidator.compute.validate(patch, as: Self.schemas[collection] ?? "")
+            // Check outside the transaction (references are read from the store), then write only
+            // if nobody changed the resource meanwhile.
+            guard let current = try store.get(path, name) else { throw APIError.notFound("\(path)/\(name)") }
+            if let fingerprint = patch["fingerprint"]?.string, let expected = current["fingerprint"]?.string, fingerprint != expected {
+                throw APIError(412, "conditionNotMet", "Supplied fingerprint does not match current fingerprint.")
+            }
+            var merged = request.method == "PUT" ? patch : current.mergePatched(with: patch)
+            for key in ["kind", "id", "creationTimestamp", "selfLink", "name"] { merged[key] = current[key] }
+            try ResourceValidation.validate(collection, &merged, project: project, base: base(project))
+            try checkReferences(collection, &merged, project: project)
             let updated = try store.mutate(path, name) { body in
-                var merged = request.method == "PUT" ? patch : body.mergePatched(with: patch)
-                for key in ["kind", "id", "creationTimestamp", "selfLink", "name"] { merged[key] = body[key] }
-                try ResourceValidation.validate(collection, &merged, project: project, base: base(project))
+                guard body == current else {
+                    throw APIError(412, "conditionNotMet", "The resource changed while this request was processed; read it again and retry.")
+                }
                 body = merged
             }
             let op = try operations.begin(project: project, scope: scope, type: request.method == "PUT" ? "update" : "patch",
@@ -304,7 +314,7 @@ final class ComputeService: Sendable {
             if body["loadBalancingScheme"] == nil { body["loadBalancingScheme"] = "EXTERNAL" }
             body["fingerprint"] = .string(Identifiers.randomToken(bytes: 8))
         case "urlMaps":
-            body["defaultService"] = try resolve(body["defaultService"], "backendServices", "defaultService")
+            try URLMapRules.normalise(&body) { value, field in try resolve(value, "backendServices", field) }
             body["fingerprint"] = .string(Identifiers.randomToken(bytes: 8))
         case "targetHttpProxies":
             body["urlMap"] = try resolve(body["urlMap"], "urlMaps", "urlMap")

@@ -11,9 +11,8 @@ final class GroupReconciler: @unchecked Sendable {
     let instances: InstanceRuntime
     let logger: Logger
     private let lock = NSLock()
-    /// Health per instance id.
-    private var trackers: [String: HealthTracker] = [:]
-    private var probing: Set<String> = []
+    /// Autohealing health per instance id.
+    private let health = HealthMonitor()
     private var autohealers: [String: Autohealer] = [:]
     /// Instances with a create/delete/recreate in flight, so a tick does not repeat it.
     private var busy: Set<String> = []
@@ -122,7 +121,7 @@ final class GroupReconciler: @unchecked Sendable {
         case "TERMINATED": status = .terminated
         default: status = .creating
         }
-        let health = healthApplies ? lock.withLock { trackers[id]?.state ?? .unknown } : nil
+        let health = healthApplies ? self.health.state(id) : nil
         var action = ManagedInstanceAction(rawValue: member.vm["currentAction"]?.string ?? "NONE") ?? .none
         // A new instance is CREATING until it runs, then VERIFYING until its health check passes.
         if action == .creating || action == .verifying {
@@ -140,56 +139,24 @@ final class GroupReconciler: @unchecked Sendable {
     // MARK: Health
 
     func probe(_ members: [GroupService.Member], check: JSONValue, group: JSONValue, now: Double) {
-        let policy = HealthCheckPolicy(checkIntervalSec: check["checkIntervalSec"]?.number ?? 5, timeoutSec: check["timeoutSec"]?.number ?? 5,
-                                       healthyThreshold: Int(check["healthyThreshold"]?.number ?? 2),
-                                       unhealthyThreshold: Int(check["unhealthyThreshold"]?.number ?? 2))
-        guard let target = Self.probeTarget(check, group: group) else { return }
+        guard let spec = HealthCheckSpec(check, group: group) else { return }
         for member in members where member.instance["status"]?.string == "RUNNING" {
             let id = member.instance["id"]?.string ?? ""
-            guard let hostPort = member.vm["forwards"]?[String(target.guestPort)]?.number else { continue }
-            let due = lock.withLock { () -> Bool in
-                var tracker = trackers[id] ?? HealthTracker(policy: policy)
-                tracker.policy = policy
-                trackers[id] = tracker
-                guard !probing.contains(id), now - (tracker.lastProbeAt ?? 0) >= policy.checkIntervalSec else { return false }
-                probing.insert(id)
-                return true
-            }
-            guard due else { continue }
-            let probeTarget = HealthProber.Target(port: Int(hostPort), http: target.http, path: target.path, host: target.host,
-                                                  timeout: policy.timeoutSec)
-            runBlocking { [self] in
-                let ok = HealthProber.probe(probeTarget)
-                let state = lock.withLock { () -> HealthState in
-                    probing.remove(id)
-                    trackers[id]?.record(success: ok, at: Date().timeIntervalSince1970)
-                    return trackers[id]?.state ?? .unknown
-                }
+            guard let hostPort = member.vm["forwards"]?[String(spec.guestPort)]?.number else { continue }
+            health.probeIfDue(id, spec: spec, hostPort: Int(hostPort), now: now) { [store] state in
                 _ = try? store.mutate(InstanceRuntime.vmCollection, id) { $0["health"] = .string(state.rawValue) }
             }
         }
     }
 
-    /// The guest port, protocol and path a health check probes (port, or the group's named port).
-    static func probeTarget(_ check: JSONValue, group: JSONValue) -> (guestPort: Int, http: Bool, path: String, host: String?)? {
-        let type = check["type"]?.string ?? "TCP"
-        guard let field = ResourceValidation.healthCheckTypes[type] else { return nil }
-        let spec = check[field] ?? [:]
-        var port = spec["port"]?.number.map(Int.init)
-        if let portName = spec["portName"]?.string {
-            port = group["namedPorts"]?.array?.first { $0["name"]?.string == portName }?["port"]?.number.map(Int.init)
-        }
-        guard let port else { return nil }
-        return (port, ["HTTP", "HTTP2"].contains(type), spec["requestPath"]?.string ?? "/", spec["host"]?.string)
-    }
-
-    /// Guest ports a group's instances need forwarded: named ports and the health check's port.
+    /// Guest ports a group's instances need forwarded: named ports, the autohealing check's port
+    /// and the ports of the health checks of the backend services that serve the group.
     func guestPorts(_ group: JSONValue, project: String) -> [Int] {
         var ports = group["namedPorts"]?.array?.compactMap { $0["port"]?.number.map(Int.init) } ?? []
-        if let check = autohealingCheck(group, project: project), let target = Self.probeTarget(check, group: group) {
-            ports.append(target.guestPort)
+        if let check = autohealingCheck(group, project: project), let spec = HealthCheckSpec(check, group: group) {
+            ports.append(spec.guestPort)
         }
-        return ports
+        return ports + loadBalancer.serviceHealth.guestPorts(group, project: project)
     }
 
     // MARK: Actions

@@ -262,6 +262,27 @@ final class GroupService: Sendable {
         }
     }
 
+    /// The manager behind an instance group URL (they share name and scope).
+    func managerOf(instanceGroup link: String, project: String) -> JSONValue? {
+        guard let ref = ResourceReference.parse(link, project: project, scope: "global", collection: "instanceGroups"),
+              ref.scope != "global" else { return nil }
+        return try? store.get("projects/\(ref.project)/\(ref.scope)/instanceGroupManagers", ref.name)
+    }
+
+    /// The managers of a backend service's groups (`backends[].group`), with their members.
+    func backendGroups(of service: JSONValue, project: String) -> [(manager: JSONValue, members: [Member])] {
+        (service["backends"]?.array ?? []).compactMap { backend in
+            guard let link = backend["group"]?.string, let manager = managerOf(instanceGroup: link, project: project) else { return nil }
+            return (manager, (try? members(of: manager)) ?? [])
+        }
+    }
+
+    /// The guest port of a backend service's `portName` among `manager`'s named ports.
+    static func servingPort(of service: JSONValue, in manager: JSONValue) -> Int? {
+        let portName = service["portName"]?.string ?? "http"
+        return manager["namedPorts"]?.array?.first { $0["name"]?.string == portName }?["port"]?.number.map(Int.init)
+    }
+
     /// A backend service that serves `instanceGroup`, which keeps its manager from being deleted.
     func backendServiceUsing(_ instanceGroup: String, project: String) throws -> String? {
         backendServices(serving: instanceGroup, project: project).first.map {

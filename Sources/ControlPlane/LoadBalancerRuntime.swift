@@ -3,12 +3,14 @@ import LoadBalancer
 import Logging
 
 /// The external HTTP load balancer chain: each global forwarding rule opens a real listener (a
-/// `ReverseProxy`), whose backends are the RUNNING and HEALTHY instances of the groups behind
-/// forwarding rule → target HTTP proxy → URL map → default backend service, on the host port
-/// forwarded to the backend service's named port. Kept in step with the groups every half second.
+/// `ReverseProxy`) routing by forwarding rule → target HTTP proxy → URL map (host rules and path
+/// matchers, `URLMapRules`) → backend service, whose backends are the serving instances of its
+/// groups on the host port forwarded to the service's named port. Kept in step with the groups
+/// and the backend services' health checks every half second.
 final class LoadBalancerRuntime: @unchecked Sendable {
     let store: Store
     let groups: GroupService
+    let serviceHealth: BackendServiceHealth
     let logger: Logger
     private let lock = NSLock()
     /// Open listeners by forwarding rule selfLink.
@@ -17,6 +19,7 @@ final class LoadBalancerRuntime: @unchecked Sendable {
     init(store: Store, groups: GroupService, logger: Logger) {
         self.store = store
         self.groups = groups
+        self.serviceHealth = BackendServiceHealth(store: store, groups: groups)
         self.logger = logger
     }
 
@@ -61,12 +64,14 @@ final class LoadBalancerRuntime: @unchecked Sendable {
         for proxy in all { try? await proxy.stop(gracePeriod: .seconds(5)) }
     }
 
-    /// Points every listener at the instances that may serve now.
-    func tick() {
+    /// Probes the backend services' health checks that are due, and points every listener at the
+    /// routes of its URL map and the instances that may serve now.
+    func tick(now: Double = Date().timeIntervalSince1970) {
+        serviceHealth.tick(now: now)
         let open = lock.withLock { proxies }
         for (link, proxy) in open {
-            guard let rule = resolve(link) else { proxy.setBackends([]); continue }
-            proxy.setBackends(backends(for: rule))
+            let (table, backends) = resolve(link).map(routes(for:)) ?? (RouteTable(defaultService: nil), [:])
+            proxy.setRoutes(table, backends: backends)
         }
     }
 
@@ -80,13 +85,19 @@ final class LoadBalancerRuntime: @unchecked Sendable {
         return try? store.get(ref.collectionPath, ref.name)
     }
 
-    /// The default backend service's healthy instances, on their forwarded ports.
-    func backends(for rule: JSONValue) -> [Backend] {
+    /// The routes of the rule's URL map, and the serving instances of each backend service it
+    /// names (by service URL), on their forwarded ports.
+    func routes(for rule: JSONValue) -> (RouteTable, [String: [Backend]]) {
         let project = projectOf(rule)
         guard let proxy = get(rule["target"]?.string, "targetHttpProxies", project: project),
-              let urlMap = get(proxy["urlMap"]?.string, "urlMaps", project: project),
-              let service = get(urlMap["defaultService"]?.string, "backendServices", project: project) else { return [] }
-        return healthyBackends(of: service, project: project).map { Backend(id: $0.name, port: $0.port) }
+              let urlMap = get(proxy["urlMap"]?.string, "urlMaps", project: project) else { return (RouteTable(defaultService: nil), [:]) }
+        let table = URLMapRules.routeTable(urlMap)
+        var backends: [String: [Backend]] = [:]
+        for link in table.services {
+            guard let service = get(link, "backendServices", project: project) else { continue }
+            backends[link] = healthyBackends(of: service, project: project).map { Backend(id: $0.name, port: $0.port) }
+        }
+        return (table, backends)
     }
 
     func projectOf(_ resource: JSONValue) -> String {
@@ -94,42 +105,30 @@ final class LoadBalancerRuntime: @unchecked Sendable {
         return String(link[r.upperBound...].split(separator: "/").first ?? "")
     }
 
-    /// Members of a backend service's groups that are RUNNING and (where a health check applies)
-    /// HEALTHY and not being deleted, with the host port of the service's named port.
+    /// Members of a backend service's groups that serve (see `isServing`), with the host port of
+    /// the service's named port.
     func healthyBackends(of service: JSONValue, project: String) -> [(name: String, port: Int)] {
-        let portName = service["portName"]?.string ?? "http"
         var out: [(name: String, port: Int)] = []
-        for backend in service["backends"]?.array ?? [] {
-            guard let groupLink = backend["group"]?.string, let manager = managerOf(instanceGroup: groupLink, project: project) else { continue }
-            guard let guestPort = manager["namedPorts"]?.array?.first(where: { $0["name"]?.string == portName })?["port"]?.number else { continue }
-            for member in (try? groups.members(of: manager)) ?? [] {
-                guard let hostPort = member.vm["forwards"]?[String(Int(guestPort))]?.number else { continue }
-                if Self.isServing(member) { out.append((member.name, Int(hostPort))) }
+        for (manager, members) in groups.backendGroups(of: service, project: project) {
+            guard let guestPort = GroupService.servingPort(of: service, in: manager) else { continue }
+            for member in members {
+                guard let hostPort = member.vm["forwards"]?[String(guestPort)]?.number else { continue }
+                if isServing(member, for: service, project: project) { out.append((member.name, Int(hostPort))) }
             }
         }
         return out
     }
 
-    /// `backendServices.getHealth`: every instance of `group` with its health.
+    /// `backendServices.getHealth`: every instance of `group` with its health for `service`.
     func health(of service: JSONValue, group: String, project: String) -> JSONValue {
-        let portName = service["portName"]?.string ?? "http"
-        guard let manager = managerOf(instanceGroup: group, project: project) else { return ["kind": "compute#backendServiceGroupHealth"] }
-        let port = manager["namedPorts"]?.array?.first(where: { $0["name"]?.string == portName })?["port"]?.number ?? 80
+        guard let manager = groups.managerOf(instanceGroup: group, project: project) else { return ["kind": "compute#backendServiceGroupHealth"] }
+        let port = GroupService.servingPort(of: service, in: manager) ?? 80
         let statuses: [JSONValue] = ((try? groups.members(of: manager)) ?? []).map { member in
-            let running = member.instance["status"]?.string == "RUNNING"
-            let verifying = ["CREATING", "VERIFYING"].contains(member.vm["currentAction"]?.string ?? "")
-            let state = running && (member.vm["health"]?.string ?? (verifying ? "UNKNOWN" : "HEALTHY")) == "HEALTHY" ? "HEALTHY" : "UNHEALTHY"
-            return ["instance": member.instance["selfLink"] ?? "", "ipAddress": "10.0.2.15", "port": .number(port),
+            let state = isHealthy(member, for: service, project: project) ? "HEALTHY" : "UNHEALTHY"
+            return ["instance": member.instance["selfLink"] ?? "", "ipAddress": "10.0.2.15", "port": .number(Double(port)),
                     "healthState": .string(state)]
         }
         return ["kind": "compute#backendServiceGroupHealth", "healthStatus": .array(statuses)]
-    }
-
-    /// The manager behind an instance group URL (they share name and scope).
-    func managerOf(instanceGroup link: String, project: String) -> JSONValue? {
-        guard let ref = ResourceReference.parse(link, project: project, scope: "global", collection: "instanceGroups"),
-              ref.scope != "global" else { return nil }
-        return try? store.get("projects/\(ref.project)/\(ref.scope)/instanceGroupManagers", ref.name)
     }
 
     /// The longest connection-draining timeout of the backend services that serve `instanceGroup`.
@@ -138,12 +137,21 @@ final class LoadBalancerRuntime: @unchecked Sendable {
             .map { $0["connectionDraining"]?["drainingTimeoutSec"]?.number ?? 0 }.max() ?? 0
     }
 
-    /// RUNNING, HEALTHY where a health check applies, verified, and not leaving the group. A new
-    /// instance stays CREATING, then VERIFYING until its health check first passes: until then it
-    /// gets no traffic (its guest may not listen yet, and a request to it would hang).
-    static func isServing(_ member: GroupService.Member) -> Bool {
-        member.instance["status"]?.string == "RUNNING"
-            && (member.vm["health"]?.string ?? "HEALTHY") == "HEALTHY"
-            && !["CREATING", "VERIFYING", "DELETING", "RECREATING"].contains(member.vm["currentAction"]?.string ?? "")
+    /// RUNNING and HEALTHY for `service`: by the service's own health checks when it has any
+    /// (whatever the group's autohealing check says), else by the group's health check where one
+    /// applies. In that fallback a new instance is not healthy while it is CREATING or VERIFYING
+    /// (until the group's check first passes): its guest may not listen yet, and a request sent
+    /// to it would hang until the backend timeout.
+    func isHealthy(_ member: GroupService.Member, for service: JSONValue, project: String) -> Bool {
+        guard member.instance["status"]?.string == "RUNNING" else { return false }
+        if let state = serviceHealth.state(of: service, member: member, project: project) { return state == .healthy }
+        if ["CREATING", "VERIFYING"].contains(member.vm["currentAction"]?.string ?? "") { return false }
+        return (member.vm["health"]?.string ?? "HEALTHY") == "HEALTHY"
+    }
+
+    /// Healthy for `service` and not leaving the group.
+    func isServing(_ member: GroupService.Member, for service: JSONValue, project: String) -> Bool {
+        isHealthy(member, for: service, project: project)
+            && !["DELETING", "RECREATING"].contains(member.vm["currentAction"]?.string ?? "")
     }
 }

@@ -2,11 +2,28 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 
-/// The backend set shared by all event loops: replaced whole by ``ReverseProxy/setBackends(_:)``,
-/// compared by generation on every request.
+/// The routes and backend sets shared by all event loops: replaced whole by
+/// ``ReverseProxy/setRoutes(_:backends:)``, compared by generation on every request.
 struct BackendSnapshot: Sendable {
+    /// The service name ``ReverseProxy/setBackends(_:)`` routes every request to.
+    static let singleService = ""
+
     var generation: UInt64 = 0
-    var backends: [Backend] = []
+    var routes = RouteTable(defaultService: singleService)
+    /// Each service's backends, each backend once per service.
+    var services: [String: [Backend]] = [:]
+
+    /// Every backend of every service, each once (services in name order).
+    var backends: [Backend] {
+        var seen = Set<Backend>()
+        return services.keys.sorted().flatMap { services[$0]! }.filter { seen.insert($0).inserted }
+    }
+}
+
+/// One service's backends as seen by one event loop, with its round-robin cursor.
+final class ServiceSlots {
+    var slots: [BackendSlot] = []
+    var cursor = 0
 }
 
 /// Everything one event loop needs to serve its client connections: its view of the backends,
@@ -28,10 +45,13 @@ final class EventLoopPool: @unchecked Sendable {
     private let cooldown: TimeAmount
 
     private var generation: UInt64 = 0
+    /// Every backend of every service, once.
     private var slots: [BackendSlot] = []
+    private var routes = RouteTable(defaultService: BackendSnapshot.singleService)
+    /// Each service's share of `slots`.
+    private var services: [String: ServiceSlots] = [:]
     /// Removed backends that still have requests in flight here.
     private var retired: [BackendSlot] = []
-    private var cursor = 0
     private var frontends: [ObjectIdentifier: FrontendHandler] = [:]
     private var drainWaiters: [DrainWaiter] = []
     private(set) var isQuiescing = false
@@ -67,7 +87,7 @@ final class EventLoopPool: @unchecked Sendable {
 
     // MARK: Backend set
 
-    /// Brings this loop's view up to date with the shared backend set (one uncontended lock).
+    /// Brings this loop's view up to date with the shared routes and backends (one uncontended lock).
     func refresh() {
         eventLoop.assertInEventLoop()
         let generation = self.generation
@@ -88,6 +108,17 @@ final class EventLoopPool: @unchecked Sendable {
             }
         }
         slots = next
+        routes = snapshot.routes
+        var byBackend: [Backend: BackendSlot] = [:]
+        for slot in next { byBackend[slot.backend] = slot }
+        var services: [String: ServiceSlots] = [:]
+        for (name, backends) in snapshot.services {
+            let service = self.services[name] ?? ServiceSlots()
+            service.slots = backends.compactMap { byBackend[$0] }
+            if service.cursor >= service.slots.count { service.cursor = 0 }
+            services[name] = service
+        }
+        self.services = services
         for slot in previous {
             slot.active = false
             closeIdleConnections(of: slot)
@@ -99,13 +130,27 @@ final class EventLoopPool: @unchecked Sendable {
         }
     }
 
-    /// The backend for the next attempt of a request that already tried `tried`, or nil when
-    /// there are no backends at all.
-    func pick(excluding tried: [BackendSlot]) -> BackendSlot? {
+    /// The service that serves a request for `uri`; `host` (the Host header) is only read when
+    /// the routes have host rules. Nil: no service (the request gets 503).
+    func service(uri: String, host: () -> String?) -> String? {
+        routes.hostRules.isEmpty ? routes.defaultService : routes.service(host: host(), path: uri)
+    }
+
+    /// Whether `slot` may still take requests of `service`.
+    func isServing(_ slot: BackendSlot, in service: String?) -> Bool {
+        guard slot.active, let service, let slots = services[service]?.slots else { return false }
+        return slots.contains { $0 === slot }
+    }
+
+    /// The backend of `service` for the next attempt of a request that already tried `tried`,
+    /// or nil when the service has no backends at all.
+    func pick(in service: String?, excluding tried: [BackendSlot]) -> BackendSlot? {
+        guard let service, let serving = services[service] else { return nil }
+        let slots = serving.slots
         let count = slots.count
         if count <= 1 { return slots.first }
-        let start = cursor
-        cursor = cursor >= count - 1 ? 0 : cursor + 1
+        let start = serving.cursor
+        serving.cursor = start >= count - 1 ? 0 : start + 1
         var now: NIODeadline?
         let chosen = Balancer.choose(count: count, start: start) { index in
             let slot = slots[index]

@@ -58,6 +58,9 @@ final class FrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var setContentLength = false
     private var body: ByteBuffer?
 
+    /// The service the route table chose for the current request; its retries stay within it.
+    private var service: String?
+
     // The current attempt.
     private var tried: [BackendSlot] = []
     private var retriesLeft = 0
@@ -266,16 +269,20 @@ final class FrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
         let deadline = NIODeadline.now() + backendTimeout
         requestDeadline = deadline
         armTimer(at: deadline)
+        pool.refresh()
+        let head = forwardedHead!
+        service = pool.service(uri: head.uri) { head.headers.first(name: "host") }
         startAttempt(on: nil, freshConnection: false)
     }
 
-    /// Sends the request to `preferred` (when it is still in the set) or to the balancer's choice.
+    /// Sends the request to `preferred` (when it still serves the request's service) or to the
+    /// balancer's choice among that service's backends.
     private func startAttempt(on preferred: BackendSlot?, freshConnection: Bool) {
         pool.refresh()
         let chosen: BackendSlot
-        if let preferred, preferred.active {
+        if let preferred, pool.isServing(preferred, in: service) {
             chosen = preferred
-        } else if let picked = pool.pick(excluding: tried) {
+        } else if let picked = pool.pick(in: service, excluding: tried) {
             chosen = picked
         } else {
             respond(tried.isEmpty ? .serviceUnavailable : .badGateway)

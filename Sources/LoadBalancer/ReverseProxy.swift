@@ -3,8 +3,11 @@ import NIOHTTP1
 import NIOPosix
 
 /// The HTTP/1.1 reverse proxy opened for one global forwarding rule, in front of the healthy
-/// instances of the backend service's instance groups.
+/// instances of the backend services' instance groups.
 ///
+/// - Routing: a ``RouteTable`` (the URL map) picks the service of each request by host and path;
+///   the request and its retries go to that service's backends (``setRoutes(_:backends:)``), or
+///   all requests to one set (``setBackends(_:)``).
 /// - Clients: persistent connections (HTTP/1.1 keep-alive; pipelined requests are answered in
 ///   order, one at a time), closed after ``ProxyConfiguration/clientIdleTimeout`` idle.
 /// - Backends: each event loop keeps its own pool of keep-alive connections per backend, so a
@@ -104,27 +107,45 @@ public final class ReverseProxy: Sendable {
         }
     }
 
-    /// The current healthy set.
+    /// The current healthy set: every backend of every service, each once.
     public var backends: [Backend] {
         backendSet.withLock { $0.backends }
     }
 
-    /// Replaces the healthy set. Requests dispatched after this returns only go to `backends`;
-    /// requests in flight on a removed backend complete (connection draining), and its idle
-    /// connections are closed.
+    /// The current routes and each service's healthy set.
+    public var routes: (table: RouteTable, backends: [String: [Backend]]) {
+        backendSet.withLock { ($0.routes, $0.services) }
+    }
+
+    /// Replaces the healthy set of the single service every request goes to. Requests dispatched
+    /// after this returns only go to `backends`; requests in flight on a removed backend complete
+    /// (connection draining), and its idle connections are closed.
     public func setBackends(_ backends: [Backend]) {
-        var seen = Set<Backend>()
-        let unique = backends.filter { seen.insert($0).inserted }
+        setRoutes(RouteTable(defaultService: BackendSnapshot.singleService), backends: [BackendSnapshot.singleService: backends])
+    }
+
+    /// Replaces the routes and the healthy set of each service: a request goes to a backend of the
+    /// service `table` chooses for it (503 when that service has no backend, or is not in
+    /// `backends`), and its retries stay within that service. A backend may serve several
+    /// services (it then shares one connection pool); one removed from every service drains as
+    /// with ``setBackends(_:)``.
+    public func setRoutes(_ table: RouteTable, backends: [String: [Backend]]) {
+        var services: [String: [Backend]] = [:]
+        for (service, list) in backends {
+            var seen = Set<Backend>()
+            services[service] = list.filter { seen.insert($0).inserted }
+        }
         backendSet.withLock {
             $0.generation += 1
-            $0.backends = unique
+            $0.routes = table
+            $0.services = services
         }
         for pool in poolList {
             pool.eventLoop.execute { pool.refresh() }
         }
     }
 
-    /// Removes the backend called `backendID` from the set (no new requests go to it) and waits
+    /// Removes the backend called `backendID` from every service (no new requests go to it) and waits
     /// until its in-flight requests have finished, or `timeout` has passed. Requests still running
     /// then are left alone (the caller is about to stop the instance anyway). Returns true when
     /// nothing was left in flight.
@@ -132,7 +153,7 @@ public final class ReverseProxy: Sendable {
     public func drain(_ backendID: String, timeout: Duration) async -> Bool {
         backendSet.withLock { set in
             guard set.backends.contains(where: { $0.id == backendID }) else { return }
-            set.backends.removeAll { $0.id == backendID }
+            for service in set.services.keys { set.services[service]!.removeAll { $0.id == backendID } }
             set.generation += 1
         }
         guard let first = poolList.first else { return true }

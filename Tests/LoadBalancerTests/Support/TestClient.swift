@@ -27,10 +27,11 @@ final class TestConnection {
         _ uri: String = "/",
         headers: [(String, String)] = [],
         body: ByteBuffer? = nil,
-        version: HTTPVersion = .http1_1
+        version: HTTPVersion = .http1_1,
+        host: String = "test.local"
     ) async throws -> TestResponse {
         var head = HTTPRequestHead(version: version, method: method, uri: uri)
-        head.headers.add(name: "Host", value: "test.local")
+        head.headers.add(name: "Host", value: host)
         for (name, value) in headers { head.headers.add(name: name, value: value) }
         if let body { head.headers.add(name: "Content-Length", value: String(body.readableBytes)) }
         try await outbound.write(.head(head))
