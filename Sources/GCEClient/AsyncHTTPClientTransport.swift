@@ -25,7 +25,7 @@ public final class AsyncHTTPClientTransport: HTTPTransport {
         try await client.shutdown()
     }
 
-    public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+    public func send(_ request: TransportRequest) async throws -> TransportResponse {
         var outgoing = HTTPClientRequest(url: request.url)
         outgoing.method = HTTPMethod(rawValue: request.method)
         for (name, value) in request.headers { outgoing.headers.add(name: name, value: value) }
@@ -35,7 +35,7 @@ public final class AsyncHTTPClientTransport: HTTPTransport {
         do {
             let response = try await client.execute(outgoing, timeout: .init(request.timeout))
             let body = try await response.body.collect(upTo: maxResponseBytes)
-            return HTTPResponse(status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) },
+            return TransportResponse(status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) },
                                 body: Data(buffer: body))
         } catch is CancellationError {
             throw CancellationError()
@@ -75,12 +75,5 @@ public final class AsyncHTTPClientTransport: HTTPTransport {
             }
         }
         return TransportError(.other, detail)
-    }
-}
-
-extension TimeAmount {
-    init(_ duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 }

@@ -7,7 +7,7 @@ extension ComputeCollection where Resource == Image {
     }
 
     /// Sets an image's deprecation state; `DeprecationStatus()` (no state) clears it.
-    public func deprecate(_ name: String, _ status: DeprecationStatus, requestId: RequestID = RequestID()) async throws -> Operation {
+    public func deprecate(_ name: String, _ status: DeprecationStatus, requestId: RequestID = RequestID()) async throws -> ComputeOperation {
         try await action(name, "deprecate", body: status, requestId: requestId)
     }
 }
@@ -15,8 +15,7 @@ extension ComputeCollection where Resource == Image {
 extension ComputeCollection where Resource == BackendService {
     /// Each instance of `group` (an instance-group URL) as this service's health checks see it.
     public func getHealth(_ name: String, group: String) async throws -> BackendServiceGroupHealth {
-        struct Group: Encodable { var group: String }
-        return try await action(name, "getHealth", body: Group(group: group))
+        try await action(name, "getHealth", body: ResourceGroupReference(group: group))
     }
 }
 
@@ -45,4 +44,9 @@ extension ComputeCollection where Resource == Instance {
         if let start { query.append(("start", String(start))) }
         return try await compute.rest.json("GET", url(name, "serialPort"), query: query)
     }
+}
+
+/// `{"group": URL}`: the body of `backendServices.getHealth`.
+struct ResourceGroupReference: Encodable {
+    var group: String
 }

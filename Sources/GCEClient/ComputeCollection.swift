@@ -1,8 +1,9 @@
+import Foundation
 import GCEModel
 
 /// One collection of Compute resources in one scope, e.g. the global health checks or the
 /// instance group managers of a zone: insert, get, list, delete (and patch where the API has it).
-/// Every mutation returns its `Operation` (wait on it with `ComputeClient.wait`) and carries a
+/// Every mutation returns its `ComputeOperation` (wait on it with `ComputeClient.wait`) and carries a
 /// `requestId`, new unless given, the same across retries.
 public struct ComputeCollection<Resource: ComputeResource>: Sendable {
     let compute: ComputeClient
@@ -16,7 +17,7 @@ public struct ComputeCollection<Resource: ComputeResource>: Sendable {
     }
 
     /// Creates a resource.
-    public func insert(_ resource: Resource, requestId: RequestID = RequestID()) async throws -> Operation {
+    public func insert(_ resource: Resource, requestId: RequestID = RequestID()) async throws -> ComputeOperation {
         try await compute.rest.json("POST", url, query: [("requestId", requestId.value)], body: resource)
     }
 
@@ -42,7 +43,7 @@ public struct ComputeCollection<Resource: ComputeResource>: Sendable {
     }
 
     /// Deletes a resource.
-    public func delete(_ name: String, requestId: RequestID = RequestID()) async throws -> Operation {
+    public func delete(_ name: String, requestId: RequestID = RequestID()) async throws -> ComputeOperation {
         try await compute.rest.json("DELETE", url(name), query: [("requestId", requestId.value)])
     }
 
@@ -56,7 +57,7 @@ public struct ComputeCollection<Resource: ComputeResource>: Sendable {
 
 extension ComputeCollection where Resource: PatchableResource {
     /// Changes a resource with a JSON merge patch: fields left nil are untouched, arrays replaced.
-    public func patch(_ name: String, _ changes: Resource, requestId: RequestID = RequestID()) async throws -> Operation {
+    public func patch(_ name: String, _ changes: Resource, requestId: RequestID = RequestID()) async throws -> ComputeOperation {
         try await compute.rest.json("PATCH", url(name), query: [("requestId", requestId.value)], body: changes)
     }
 }

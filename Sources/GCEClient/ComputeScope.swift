@@ -19,7 +19,7 @@ public enum ComputeScope: Sendable, Hashable, CustomStringConvertible {
     public var description: String { path }
 
     /// The scope of an operation, from its `zone` or `region` URL.
-    public init(of operation: Operation) {
+    public init(of operation: ComputeOperation) {
         if let zone = operation.zone, let name = zone.split(separator: "/").last {
             self = .zone(String(name))
         } else if let region = operation.region, let name = region.split(separator: "/").last {

@@ -8,7 +8,7 @@ public enum GCEClientError: Error, Sendable, CustomStringConvertible {
     /// An answer the client cannot read (not the JSON it expected, a missing header).
     case unexpectedResponse(request: String, status: Int, detail: String)
     /// An operation that did not finish within the wait's deadline (it may still finish later).
-    case operationTimedOut(Operation, after: Duration)
+    case operationTimedOut(ComputeOperation, after: Duration)
     /// The uploaded object's checksum differs from the local file's.
     case checksumMismatch(object: String, field: String, local: String, remote: String)
     /// An object of that name exists with other content; it is never overwritten.
@@ -45,13 +45,13 @@ public enum GCEClientError: Error, Sendable, CustomStringConvertible {
 /// An operation that finished with `error.errors[]`: the resource was not created or changed.
 public struct OperationFailedError: Error, Sendable, CustomStringConvertible {
     /// The finished operation.
-    public var operation: Operation
+    public var operation: ComputeOperation
     /// Its `error.errors[]` (code such as `QUOTA_EXCEEDED`, message).
     public var errors: [OperationErrorItem] { operation.error?.errors ?? [] }
     /// The HTTP status the failure corresponds to, when the server says.
     public var httpStatus: Int? { operation.httpErrorStatusCode }
 
-    public init(operation: Operation) { self.operation = operation }
+    public init(operation: ComputeOperation) { self.operation = operation }
 
     public var description: String {
         let what = "\(operation.operationType ?? "operation") of \(operation.targetLink ?? operation.name)"

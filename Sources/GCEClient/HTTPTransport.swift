@@ -1,7 +1,7 @@
 import Foundation
 
 /// One HTTP request as the client sends it: the transport adds nothing but framing.
-public struct HTTPRequest: Sendable {
+public struct TransportRequest: Sendable {
     public var method: String
     public var url: String
     public var headers: [(String, String)]
@@ -20,7 +20,7 @@ public struct HTTPRequest: Sendable {
 }
 
 /// One HTTP response, whatever its status (redirects are never followed: 308 is an upload's answer).
-public struct HTTPResponse: Sendable {
+public struct TransportResponse: Sendable {
     public var status: Int
     public var headers: [(String, String)]
     public var body: Data
@@ -41,7 +41,7 @@ public struct HTTPResponse: Sendable {
 public protocol HTTPTransport: Sendable {
     /// Sends `request` and returns the response for any status; throws `TransportError` when no
     /// response arrived.
-    func send(_ request: HTTPRequest) async throws -> HTTPResponse
+    func send(_ request: TransportRequest) async throws -> TransportResponse
 }
 
 /// No HTTP response: the connection failed, broke or took too long.

@@ -18,12 +18,10 @@ public struct LocalFile: Sendable, Equatable {
         } catch {
             throw GCEClientError.unreadableFile(path: path, detail: "\(error)")
         }
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
-              let size = (attributes[.size] as? NSNumber)?.int64Value else {
-            throw GCEClientError.unreadableFile(path: path, detail: "no size")
-        }
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw GCEClientError.unreadableFile(path: path, detail: "cannot stat it") }
         self.path = path
-        self.size = size
+        size = Int64(info.st_size)
         md5Base64 = sums.md5Base64
         crc32cBase64 = sums.crc32cBase64
     }
@@ -32,7 +30,7 @@ public struct LocalFile: Sendable, Equatable {
     public func read(_ range: Range<Int64>) throws -> Data {
         guard !range.isEmpty else { return Data() }
         do {
-            guard let handle = FileHandle(forReadingAtPath: path) else { throw ObjectChecksums.UnreadableFile(path: path) }
+            guard let handle = FileHandle(forReadingAtPath: path) else { throw GCEClientError.unreadableFile(path: path, detail: "cannot open it") }
             defer { try? handle.close() }
             try handle.seek(toOffset: UInt64(range.lowerBound))
             let data = try handle.read(upToCount: Int(range.count)) ?? Data()

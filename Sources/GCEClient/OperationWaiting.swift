@@ -11,7 +11,7 @@ public struct PollingBackoff: Sendable, Equatable {
     /// The wait after `previous` (nil before the first poll).
     public func next(after previous: Duration?) -> Duration {
         guard let previous else { return initial }
-        return min(.milliseconds(Int64(previous.seconds * multiplier * 1000)), maximum)
+        return min(.milliseconds(Int64(previous.inSeconds * multiplier * 1000)), maximum)
     }
 }
 
@@ -23,7 +23,7 @@ extension ComputeClient {
     /// (POST …/operations/NAME/wait), calling it again while the operation runs, and falls back to
     /// polling `get` with backoff if the server has no `wait`. Throws `OperationFailedError` if the
     /// operation ended with `error.errors[]`, `GCEClientError.operationTimedOut` after `timeout`.
-    public func wait(for operation: Operation, timeout: Duration = .seconds(600)) async throws -> Operation {
+    public func wait(for operation: ComputeOperation, timeout: Duration = .seconds(600)) async throws -> ComputeOperation {
         let scope = ComputeScope(of: operation)
         let base = url(scope.path + "/operations/" + PathEncoding.segment(operation.name))
         let start = rest.clock.now()

@@ -31,7 +31,7 @@ public struct RESTClient: Sendable {
     /// answer came. `label` names the request in logs and errors (method and path, no query).
     public func send(_ method: String, _ url: String, query: [(String, String)] = [], headers: [(String, String)] = [],
                      body: Data = Data(), timeout: Duration = .seconds(60), accepting: Set<Int> = [],
-                     policy: RetryPolicy? = nil, budget: Duration? = nil) async throws -> HTTPResponse {
+                     policy: RetryPolicy? = nil, budget: Duration? = nil) async throws -> TransportResponse {
         let policy = policy ?? retry
         let label = Self.label(method, url)
         let start = clock.now()
@@ -47,7 +47,7 @@ public struct RESTClient: Sendable {
                 all.append(("User-Agent", "sortie-gce-client"))
                 var attemptTimeout = timeout
                 if let budget { attemptTimeout = min(timeout, max(budget - (clock.now() - start), .seconds(1))) }
-                let request = HTTPRequest(method: method, url: url + PathEncoding.query(query), headers: all, body: body,
+                let request = TransportRequest(method: method, url: url + PathEncoding.query(query), headers: all, body: body,
                                           timeout: attemptTimeout)
                 let response = try await transport.send(request)
                 logger?.debug("\(label) -> \(response.status)")
@@ -86,7 +86,7 @@ public struct RESTClient: Sendable {
     }
 
     /// Decodes an answer's JSON body; an unreadable body is a `GCEClientError.unexpectedResponse`.
-    static func decode<Response: Decodable>(_ type: Response.Type, _ response: HTTPResponse, label: String) throws -> Response {
+    static func decode<Response: Decodable>(_ type: Response.Type, _ response: TransportResponse, label: String) throws -> Response {
         do {
             return try JSONDecoder().decode(Response.self, from: response.body.isEmpty ? Data("{}".utf8) : response.body)
         } catch {
@@ -105,7 +105,7 @@ public struct RESTClient: Sendable {
         return "\(method) \(path)"
     }
 
-    static func retryAfter(_ response: HTTPResponse) -> Duration? {
+    static func retryAfter(_ response: TransportResponse) -> Duration? {
         response.header("Retry-After").flatMap { Int64($0.trimmingCharacters(in: .whitespaces)) }.map { .seconds($0) }
     }
 

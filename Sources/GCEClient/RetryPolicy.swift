@@ -65,7 +65,7 @@ public struct RetryPolicy: Sendable, Equatable {
     /// that failed together do not retry together.
     public func delay(afterFailedAttempts failedAttempts: Int, jitter: Double) -> Duration {
         let exponent = Double(max(0, failedAttempts - 1))
-        let base = min(initialDelay.seconds * pow(multiplier, exponent), maxDelay.seconds)
+        let base = min(initialDelay.inSeconds * pow(multiplier, exponent), maxDelay.inSeconds)
         let clamped = min(max(jitter, 0), 1)
         return .milliseconds(Int64((base * (0.5 + 0.5 * clamped) * 1000).rounded()))
     }
@@ -84,7 +84,7 @@ public struct RetryPolicy: Sendable, Equatable {
 
 extension Duration {
     /// The duration in seconds, as a `Double`.
-    var seconds: Double {
+    var inSeconds: Double {
         let (whole, fraction) = components
         return Double(whole) + Double(fraction) / 1e18
     }

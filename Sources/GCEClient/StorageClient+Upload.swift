@@ -95,7 +95,7 @@ extension StorageClient {
         let url = target.storageRoot + "upload/storage/v1/b/" + PathEncoding.segment(bucket) + "/o"
         let body = try RESTClient.encoder.encode(Metadata(name: name, contentType: contentType, md5Hash: file.md5Base64,
                                                           crc32c: file.crc32cBase64))
-        let response: HTTPResponse
+        let response: TransportResponse
         do {
             response = try await rest.send("POST", url, query: [("uploadType", "resumable"), ("name", name), ("ifGenerationMatch", "0")],
                                            headers: [("Content-Type", "application/json; charset=UTF-8"),
@@ -190,7 +190,7 @@ extension StorageClient {
     }
 
     /// Reads a 308 (offset) or 200/201 (object) answer of a session.
-    func status(of response: HTTPResponse, _ session: UploadSession) throws -> UploadStatus {
+    func status(of response: TransportResponse, _ session: UploadSession) throws -> UploadStatus {
         if response.status == 308 {
             guard let persisted = UploadPlan.persistedBytes(range: response.header("Range")), persisted <= session.size else {
                 throw GCEClientError.unexpectedResponse(request: "PUT upload session of \(session.bucket)/\(session.name)", status: 308,

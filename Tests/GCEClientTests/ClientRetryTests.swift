@@ -77,7 +77,7 @@ import Testing
         let done = #"{"name":"op-7","status":"DONE","zone":"https://x/compute/v1/projects/p/zones/local1-a"}"#
         let transport = ScriptedTransport([.answer(200, running), .answer(200, done)])
         let c = client(transport)
-        let op = try await c.compute.wait(for: try JSONDecoder().decode(Operation.self, from: Data(running.utf8)))
+        let op = try await c.compute.wait(for: try JSONDecoder().decode(ComputeOperation.self, from: Data(running.utf8)))
         #expect(op.isDone)
         #expect(transport.sent.map(\.method) == ["POST", "POST"])
         #expect(transport.sent[0].url == "http://127.0.0.1:1/compute/v1/projects/p/zones/local1-a/operations/op-7/wait")
@@ -90,7 +90,7 @@ import Testing
         let transport = ScriptedTransport([
             .answer(404, ""), .answer(200, running), .answer(200, running), .answer(200, #"{"name":"op-8","status":"DONE"}"#),
         ])
-        let op = try await client(transport).compute.wait(for: Operation(name: "op-8", status: "PENDING"))
+        let op = try await client(transport).compute.wait(for: ComputeOperation(name: "op-8", status: "PENDING"))
         #expect(op.isDone)
         #expect(transport.sent.map(\.method) == ["POST", "GET", "GET", "GET"])
         #expect(transport.sent[1].url == "http://127.0.0.1:1/compute/v1/projects/p/global/operations/op-8")
@@ -101,7 +101,7 @@ import Testing
         let failed = #"{"name":"op-9","status":"DONE","operationType":"insert","targetLink":"projects/p/global/images/i","httpErrorStatusCode":400,"error":{"errors":[{"code":"INVALID_FIELD_VALUE","message":"not an archive"}]}}"#
         let transport = ScriptedTransport([.answer(200, failed)])
         let error = await #expect(throws: OperationFailedError.self) {
-            _ = try await client(transport).compute.wait(for: Operation(name: "op-9", status: "RUNNING"))
+            _ = try await client(transport).compute.wait(for: ComputeOperation(name: "op-9", status: "RUNNING"))
         }
         #expect(error?.errors == [OperationErrorItem(code: "INVALID_FIELD_VALUE", message: "not an archive")])
         #expect(error?.httpStatus == 400)
@@ -112,7 +112,7 @@ import Testing
         let running = #"{"name":"op-10","status":"RUNNING"}"#
         let transport = ScriptedTransport(Array(repeating: .answer(200, running), count: 50))
         let error = await #expect(throws: GCEClientError.self) {
-            _ = try await client(transport).compute.wait(for: Operation(name: "op-10", status: "RUNNING"), timeout: .seconds(20))
+            _ = try await client(transport).compute.wait(for: ComputeOperation(name: "op-10", status: "RUNNING"), timeout: .seconds(20))
         }
         guard case .operationTimedOut(let op, let after) = error else {
             Issue.record("unexpected \(String(describing: error))")

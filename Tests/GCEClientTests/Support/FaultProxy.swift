@@ -27,6 +27,8 @@ final class FaultProxy: Sendable {
         var uriContains: String
         var action: Action
         var times: Int
+        /// Matching requests to let through before acting.
+        var skip: Int
     }
 
     struct Seen: Sendable {
@@ -78,9 +80,23 @@ final class FaultProxy: Sendable {
         return proxy
     }
 
-    /// Adds a rule: the next `times` requests with this method whose URI contains `uriContains` get `action`.
-    func inject(_ action: Action, method: String, uriContains: String, times: Int = 1) {
-        state.withLock { $0.rules.append(Rule(method: method, uriContains: uriContains, action: action, times: times)) }
+    /// Adds a rule: after `skip` requests with this method whose URI contains `uriContains`, the
+    /// next `times` such requests get `action` (the first rule that acts wins; every rule counts).
+    func inject(_ action: Action, method: String, uriContains: String, times: Int = 1, skip: Int = 0) {
+        state.withLock { $0.rules.append(Rule(method: method, uriContains: uriContains, action: action, times: times, skip: skip)) }
+    }
+
+    /// Runs `body` with a proxy in front of `upstream`, then stops it.
+    static func with<T>(upstream: String, _ body: (FaultProxy) async throws -> T) async throws -> T {
+        let proxy = try await start(upstream: upstream)
+        do {
+            let result = try await body(proxy)
+            await proxy.stop()
+            return result
+        } catch {
+            await proxy.stop()
+            throw error
+        }
     }
 
     func stop() async {
@@ -92,9 +108,13 @@ final class FaultProxy: Sendable {
     private func takeAction(method: String, uri: String) -> Action? {
         state.withLock { state in
             var action: Action?
-            if let index = state.rules.firstIndex(where: { $0.times > 0 && $0.method == method && uri.contains($0.uriContains) }) {
-                state.rules[index].times -= 1
-                action = state.rules[index].action
+            for index in state.rules.indices where state.rules[index].method == method && uri.contains(state.rules[index].uriContains) {
+                if state.rules[index].skip > 0 {
+                    state.rules[index].skip -= 1
+                } else if action == nil, state.rules[index].times > 0 {
+                    state.rules[index].times -= 1
+                    action = state.rules[index].action
+                }
             }
             state.seen.append(Seen(method: method, uri: uri, injected: action != nil))
             return action
@@ -137,10 +157,10 @@ final class FaultProxy: Sendable {
         }
     }
 
-    private func forward(_ head: HTTPRequestHead, _ body: ByteBuffer) async throws -> GCEClient.HTTPResponse {
+    private func forward(_ head: HTTPRequestHead, _ body: ByteBuffer) async throws -> TransportResponse {
         let skip: Set<String> = ["host", "content-length", "connection", "transfer-encoding"]
         let headers = head.headers.filter { !skip.contains($0.name.lowercased()) }.map { ($0.name, $0.value) }
-        let request = GCEClient.HTTPRequest(method: head.method.rawValue, url: upstream + head.uri, headers: headers,
+        let request = TransportRequest(method: head.method.rawValue, url: upstream + head.uri, headers: headers,
                                             body: Data(buffer: body), timeout: .seconds(200))
         var response = try await forwarder.send(request)
         response.headers = response.headers.map { ($0.0, $0.1.replacingOccurrences(of: upstream, with: address)) }

@@ -44,7 +44,7 @@ func runProgram(_ executable: String, _ arguments: [String], environment: [Strin
     process.arguments = arguments
     process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
     let log = makeTemporaryDirectory("run") + "/output"
-    FileManager.default.createFile(atPath: log, contents: nil)
+    _ = FileManager.default.createFile(atPath: log, contents: nil)
     let handle = FileHandle(forWritingAtPath: log)!
     process.standardOutput = handle
     process.standardError = handle
@@ -62,7 +62,7 @@ final class ServerProcess: @unchecked Sendable {
 
     init(executable: String, arguments: [String], logPath: String, environment: [String: String] = [:]) throws {
         self.logPath = logPath
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = FileHandle(forWritingAtPath: logPath)!
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -162,6 +162,6 @@ func makeFile(_ path: String, size: Int, seed: UInt64 = 42) -> String {
         state = state &* 6364136223846793005 &+ 1442695040888963407
         bytes[i] = UInt8(truncatingIfNeeded: state >> 33)
     }
-    FileManager.default.createFile(atPath: path, contents: Data(bytes))
+    _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
     return path
 }

@@ -10,25 +10,25 @@ final class ScriptedTransport: HTTPTransport {
         case fail(TransportError.Kind)
     }
 
-    private let state: Mutex<(steps: [Step], sent: [HTTPRequest])>
+    private let state: Mutex<(steps: [Step], sent: [TransportRequest])>
 
     init(_ steps: [Step]) { state = Mutex((steps, [])) }
 
-    var sent: [HTTPRequest] { state.withLock { $0.sent } }
+    var sent: [TransportRequest] { state.withLock { $0.sent } }
 
-    func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+    func send(_ request: TransportRequest) async throws -> TransportResponse {
         let step: Step = state.withLock {
             $0.sent.append(request)
             return $0.steps.isEmpty ? .answer(500, "script exhausted") : $0.steps.removeFirst()
         }
         switch step {
-        case .answer(let status, let body, let headers): return HTTPResponse(status: status, headers: headers, body: Data(body.utf8))
+        case .answer(let status, let body, let headers): return TransportResponse(status: status, headers: headers, body: Data(body.utf8))
         case .fail(let kind): throw TransportError(kind, "scripted \(kind)")
         }
     }
 }
 
-extension HTTPRequest {
+extension TransportRequest {
     /// The value of a query parameter of the URL.
     func query(_ name: String) -> String? {
         URLComponents(string: url)?.queryItems?.first { $0.name == name }?.value

@@ -1,6 +1,6 @@
 /// A Compute Engine operation: what every mutation returns. DONE does not mean success: a failed
 /// operation is DONE with `error` set.
-public struct Operation: Codable, Sendable, Equatable {
+public struct ComputeOperation: Codable, Sendable, Equatable {
     public var kind: String?
     public var id: String?
     public var name: String
@@ -35,7 +35,7 @@ public struct Operation: Codable, Sendable, Equatable {
     public var isDone: Bool { status == "DONE" }
 }
 
-/// `Operation.error`: why an operation failed.
+/// `ComputeOperation.error`: why an operation failed.
 public struct OperationErrors: Codable, Sendable, Equatable {
     public var errors: [OperationErrorItem]
 
