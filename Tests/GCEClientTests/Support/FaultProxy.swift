@@ -69,7 +69,7 @@ final class FaultProxy: Sendable {
         let proxy = FaultProxy(listener: listener, upstream: upstream)
         let task = Task { [proxy] in
             await withDiscardingTaskGroup { group in
-                try? await listener.executeThenClose { connections in
+                _ = try? await listener.executeThenClose { connections in
                     for try await connection in connections {
                         group.addTask { try? await proxy.serve(connection) }
                     }
