@@ -120,8 +120,8 @@ struct LocalPlane: Sendable {
             arguments: ["serve", "--listen", "127.0.0.1:0", "--data", data, "--accel", "tcg", "--max-instances", "2", "--shutdown-grace", "2"],
             logPath: root + "/serve.log", environment: ["SORTIE_CACHE_DIR": root + "/cache"])
         let log = try await server.waitForLog { $0.contains("listening on http://") }
-        let start = log.range(of: "listening on ")!.upperBound
-        let address = String(log[start...].prefix { $0 != " " && $0 != "\n" })
+        let start = log.range(of: "listening on http://")!.lowerBound
+        let address = String(log[start...].dropFirst("listening on ".count).prefix { $0 != " " && $0 != "\n" })
         let token = try String(contentsOfFile: data + "/token", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         return LocalPlane(server: server, address: address, token: token, dataDirectory: data)
     }
