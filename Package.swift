@@ -8,6 +8,8 @@ let package = Package(
         .executable(name: "sortie", targets: ["sortie"]),
         .library(name: "DiskImage", targets: ["DiskImage"]),
         .library(name: "Machine", targets: ["Machine"]),
+        .library(name: "GCEClient", targets: ["GCEClient"]),
+        .library(name: "GCEModel", targets: ["GCEModel"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -15,6 +17,8 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // zlib from the system (Debian: zlib1g-dev): deflate/inflate and crc32.
@@ -33,12 +37,26 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
+        // Cloud Storage's object checksums (MD5, CRC32C), shared by the local plane and the client.
+        .target(name: "StorageChecksums", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        // Codable values of the Compute Engine and Cloud Storage resources the client uses (int64 as JSON strings).
+        .target(name: "GCEModel"),
+        // The REST client for Compute Engine and Cloud Storage (real GCE or `sortie serve`): retries with
+        // requestId, operation waiting, resumable uploads, over an HTTP-transport protocol (AsyncHTTPClient).
+        .target(name: "GCEClient", dependencies: [
+            "GCEModel", "StorageChecksums",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // `sortie serve`: the Compute Engine and Cloud Storage REST APIs on one machine, state in SQLite.
         .target(name: "ControlPlane", dependencies: [
-            "DiskImage", "ImageBuilder", "Machine", "Rollout", "LoadBalancer",
+            "DiskImage", "ImageBuilder", "Machine", "Rollout", "LoadBalancer", "StorageChecksums",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "GRDB", package: "GRDB.swift"),
-            .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .executableTarget(
             name: "sortie",
@@ -52,7 +70,14 @@ let package = Package(
         .executableTarget(name: "sortie-lb-bench", dependencies: ["LoadBalancer"]),
         .testTarget(name: "DiskImageTests", dependencies: ["DiskImage", "ImageBuilder"]),
         .testTarget(name: "MachineTests", dependencies: ["Machine"]),
-        .testTarget(name: "ControlPlaneTests", dependencies: ["ControlPlane"]),
+        .testTarget(name: "ControlPlaneTests", dependencies: ["ControlPlane", "StorageChecksums"]),
+        .testTarget(name: "GCEClientTests", dependencies: [
+            "GCEClient", "GCEModel", "StorageChecksums",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOFoundationCompat", package: "swift-nio"),
+        ]),
         .testTarget(name: "RolloutTests", dependencies: ["Rollout"]),
         .testTarget(name: "LoadBalancerTests", dependencies: [
             "LoadBalancer",

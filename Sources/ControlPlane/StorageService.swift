@@ -1,4 +1,5 @@
 import Foundation
+import StorageChecksums
 
 /// Cloud Storage JSON API: buckets, objects, and simple, multipart and resumable uploads.
 /// Object data lives in `blobs/` under random names: object names never become paths.

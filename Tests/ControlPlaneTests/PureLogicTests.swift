@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import ControlPlane
+import StorageChecksums
 
 @Suite struct ListFilterTests {
     let images: [JSONValue] = [

@@ -9,13 +9,16 @@ public struct ObjectChecksums: Sendable {
 
     public init() {}
 
+    /// Adds the next bytes.
     public mutating func update(_ data: Data) {
         md5.update(data: data)
         crc = data.withUnsafeBytes { Self.crc32c(crc, $0) }
     }
 
+    /// MD5 of the bytes so far, base64 (Cloud Storage's `md5Hash`).
     public var md5Base64: String { Data(md5.finalize()).base64EncodedString() }
 
+    /// CRC32C of the bytes so far, base64 of its big-endian bytes (Cloud Storage's `crc32c`).
     public var crc32cBase64: String {
         let value = crc ^ 0xFFFF_FFFF
         return Data([UInt8(value >> 24), UInt8(value >> 16 & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value & 0xFF)]).base64EncodedString()
@@ -36,11 +39,17 @@ public struct ObjectChecksums: Sendable {
     }
 
     /// Checksums of a whole file, read in 1 MiB pieces.
-    public static func of(file path: String) throws -> ObjectChecksums {
+    public static func of(fileAt path: String) throws -> ObjectChecksums {
         var sums = ObjectChecksums()
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw APIError(500, "backendError", "cannot read stored data") }
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw UnreadableFile(path: path) }
         defer { try? handle.close() }
         while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { sums.update(chunk) }
         return sums
+    }
+
+    /// A file that could not be opened for reading.
+    public struct UnreadableFile: Error, CustomStringConvertible {
+        public let path: String
+        public var description: String { "cannot open \(path) for reading" }
     }
 }
