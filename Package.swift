@@ -15,6 +15,8 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // zlib from the system (Debian: zlib1g-dev): deflate/inflate and crc32.
@@ -40,10 +42,22 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        // `sortie.yml`: parsing with line-precise errors, validation, defaults, `${ENV}` secrets; the `sortie init` starter.
+        .target(name: "DeployConfig", dependencies: [
+            "DiskImage", "Rollout",
+            .product(name: "Yams", package: "Yams"),
+        ]),
+        // OAuth2 access tokens: service-account JWT (RS256), metadata server, gcloud, static tokens.
+        .target(name: "GCEAuth", dependencies: [
+            "DiskImage", "ImageBuilder",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ]),
         .executableTarget(
             name: "sortie",
             dependencies: [
-                "DiskImage", "ImageBuilder", "Machine", "ControlPlane",
+                "DiskImage", "ImageBuilder", "Machine", "ControlPlane", "DeployConfig", "GCEAuth",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]
@@ -60,7 +74,14 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
-        .testTarget(name: "SortieTests", dependencies: ["DiskImage", "ImageBuilder", "Machine"]),
+        .testTarget(name: "SortieTests", dependencies: ["DiskImage", "ImageBuilder", "Machine", "DeployConfig"]),
+        .testTarget(name: "DeployConfigTests", dependencies: ["DeployConfig", "DiskImage"]),
+        .testTarget(name: "GCEAuthTests", dependencies: [
+            "GCEAuth",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )
