@@ -77,7 +77,7 @@ let package = Package(
         .testTarget(name: "SortieTests", dependencies: ["DiskImage", "ImageBuilder", "Machine", "DeployConfig"]),
         .testTarget(name: "DeployConfigTests", dependencies: ["DeployConfig", "DiskImage"]),
         .testTarget(name: "GCEAuthTests", dependencies: [
-            "GCEAuth",
+            "GCEAuth", "ImageBuilder",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "_CryptoExtras", package: "swift-crypto"),
             .product(name: "Hummingbird", package: "hummingbird"),

@@ -103,7 +103,7 @@ enum KernelFiles {
         while let path = walker.nextObject() as? String, files.count < maximumFiles {
             let name = (path as NSString).lastPathComponent
             if walker.fileAttributes?[.type] as? FileAttributeType == .typeDirectory {
-                if skipped.contains(name) || name.hasPrefix(".") { walker.skipDescendants() }
+                if skipped.contains(name) || (name.hasPrefix(".") && name != ".unikraft") { walker.skipDescendants() }
                 continue
             }
             if walker.fileAttributes?[.type] as? FileAttributeType == .typeRegular { files.append(path) }
