@@ -4,16 +4,16 @@ import Foundation
 public enum LocalPlaneToken {
     /// A `StaticToken` with the token in `path`, and a warning if others may read the file.
     public static func load(path: String) throws -> (token: StaticToken, warning: AuthWarning?) {
-        let bytes: [UInt8], warning: AuthWarning?
+        let file: (bytes: [UInt8], warning: AuthWarning?)
         do {
-            (bytes, warning) = try SecretFile.read(path, role: "local plane's token file")
+            file = try SecretFile.read(path, role: "the local plane's token file")
         } catch let error as AuthError {
             throw AuthError(error.message, hint: "start the local plane with `sortie serve` (the token appears when it starts)")
         }
-        let token = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let token = String(decoding: file.bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         guard !token.isEmpty else {
             throw AuthError("the local plane's token file \(path) is empty", hint: "restart `sortie serve` to write a new one")
         }
-        return (StaticToken(token), warning)
+        return (StaticToken(token), file.warning)
     }
 }

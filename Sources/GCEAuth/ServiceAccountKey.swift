@@ -54,7 +54,7 @@ public struct ServiceAccountKey: Sendable, CustomStringConvertible {
 
     /// Reads the key file at `path`, with a warning if others may read it.
     public static func load(path: String) throws -> (key: ServiceAccountKey, warning: AuthWarning?) {
-        let (bytes, warning) = try SecretFile.read(path, role: "service-account key file")
+        let (bytes, warning) = try SecretFile.read(path, role: "the service-account key file")
         return (try ServiceAccountKey(json: bytes, source: path), warning)
     }
 

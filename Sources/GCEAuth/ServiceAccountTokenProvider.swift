@@ -6,7 +6,6 @@ public struct ServiceAccountTokenProvider: AccessTokenProvider, CustomStringConv
     public let key: ServiceAccountKey
     let scope: String
     let transport: TokenTransport
-    let now: @Sendable () -> Date
     let cache: TokenCache
 
     public init(key: ServiceAccountKey, scope: String = ServiceAccountJWT.cloudPlatformScope,
@@ -14,7 +13,6 @@ public struct ServiceAccountTokenProvider: AccessTokenProvider, CustomStringConv
         self.key = key
         self.scope = scope
         self.transport = transport
-        self.now = now
         cache = TokenCache(now: now)
     }
 

@@ -102,11 +102,13 @@ enum KernelFiles {
         var files: [String] = []
         while let path = walker.nextObject() as? String, files.count < maximumFiles {
             let name = (path as NSString).lastPathComponent
-            if walker.fileAttributes?[.type] as? FileAttributeType == .typeDirectory {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { continue }
+            if isDirectory.boolValue {
                 if skipped.contains(name) || (name.hasPrefix(".") && name != ".unikraft") { walker.skipDescendants() }
-                continue
+            } else {
+                files.append(path)
             }
-            if walker.fileAttributes?[.type] as? FileAttributeType == .typeRegular { files.append(path) }
         }
         return files
     }

@@ -36,8 +36,8 @@ actor TokenServer {
     func serve(_ body: @Sendable (String) async throws -> Void) async throws {
         let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
         let router = Router()
-        router.on("{path+}", method: .post, use: handle)
-        router.on("{path+}", method: .get, use: handle)
+        router.post("token", use: handle)
+        router.get("computeMetadata/v1/instance/service-accounts/default/token", use: handle)
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
                               onServerRunning: { channel in portSink.yield(channel.localAddress?.port ?? 0) })
         let server = Task { try await app.runService(gracefulShutdownSignals: []) }
