@@ -18,7 +18,7 @@ import Testing
             #expect(try await provider.accessToken() == "ya29.first")
             let first = try #require(await server.requests.first)
             #expect(first.method == "POST" && first.path == "/token")
-            #expect(first.headers["Content-Type"] == "application/x-www-form-urlencoded")
+            #expect(first.headers["content-type"] == "application/x-www-form-urlencoded")
             #expect(first.body.hasPrefix(Self.formPrefix))
             let assertion = String(first.body.dropFirst(Self.formPrefix.count))
             #expect(assertion.split(separator: ".").count == 3)
@@ -71,15 +71,25 @@ import Testing
         }
     }
 
+    struct Unreachable: TokenTransport {
+        struct Refused: Error, CustomStringConvertible { var description: String { "connection refused" } }
+        func send(_ request: TokenRequest) async throws -> TokenResponse { throw Refused() }
+    }
+
     @Test func unreachableEndpoint() async throws {
-        let provider = ServiceAccountTokenProvider(key: try KeyFixture(tokenURI: "http://127.0.0.1:1/token").load())
-        await #expect(throws: AuthError.self) { try await provider.accessToken() }
+        let provider = ServiceAccountTokenProvider(key: try KeyFixture(tokenURI: "http://127.0.0.1:1/token").load(), transport: Unreachable())
+        do {
+            _ = try await provider.accessToken()
+            Issue.record("expected an error")
+        } catch let error as AuthError {
+            #expect(error.message == "cannot reach the token endpoint http://127.0.0.1:1/token: connection refused")
+        }
     }
 
     @Test func metadataServer() async throws {
         let server = TokenServer()
         await server.answer(.token("ya29.instance", expiresIn: 1800))
-        try await server.serve { base in
+        try await server.serve { (base: String) async throws in
             let provider = MetadataServerTokenProvider(host: String(base.dropFirst("http://".count)))
             #expect(try await provider.accessToken() == "ya29.instance")
             #expect(try await provider.accessToken() == "ya29.instance")
@@ -87,7 +97,7 @@ import Testing
             #expect(requests.count == 1)
             #expect(requests.first?.method == "GET")
             #expect(requests.first?.path == "/computeMetadata/v1/instance/service-accounts/default/token")
-            #expect(requests.first?.headers["Metadata-Flavor"] == "Google")
+            #expect(requests.first?.headers["metadata-flavor"] == "Google")
         }
     }
 

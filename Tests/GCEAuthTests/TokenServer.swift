@@ -8,6 +8,7 @@ actor TokenServer {
     struct Recorded: Sendable {
         var method: String
         var path: String
+        /// By lowercase name.
         var headers: [String: String]
         var body: String
     }

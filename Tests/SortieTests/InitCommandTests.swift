@@ -17,7 +17,7 @@ import Testing
 
     @Test func findsTheKernelAndWritesAStarterThatParses() throws {
         let dir = Self.project(kernelAt: "dist/hello.virtio")
-        FileManager.default.createFile(atPath: dir + "/dist/notes.txt", contents: Data("not a kernel".utf8))
+        _ = FileManager.default.createFile(atPath: dir + "/dist/notes.txt", contents: Data("not a kernel".utf8))
         let result = sortie("init", directory: dir)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stderr.contains("using the kernel dist/hello.virtio (multiboot (v1))"), "\(result.stderr)")
@@ -30,7 +30,7 @@ import Testing
 
     @Test func refusesToOverwriteWithoutForce() throws {
         let dir = Self.project(kernelAt: "k.virtio")
-        FileManager.default.createFile(atPath: dir + "/sortie.yml", contents: Data("app: mine\n".utf8))
+        _ = FileManager.default.createFile(atPath: dir + "/sortie.yml", contents: Data("app: mine\n".utf8))
         let refused = sortie("init", directory: dir)
         #expect(refused.status == 1)
         #expect(refused.stderr == "error: sortie.yml already exists\nhint: edit it, or run `sortie init --force` to replace it\n")
@@ -43,7 +43,7 @@ import Testing
 
     @Test func explainsAKernelItCannotUse() {
         let dir = Self.project(kernelAt: nil)
-        FileManager.default.createFile(atPath: dir + "/script.virtio", contents: Data("#!/bin/sh\necho hi\n".utf8))
+        _ = FileManager.default.createFile(atPath: dir + "/script.virtio", contents: Data("#!/bin/sh\necho hi\n".utf8))
         let result = sortie("init", directory: dir)
         #expect(result.status == 1)
         #expect(result.stderr.hasPrefix("error: script.virtio is a script, not a kernel\n"), "\(result.stderr)")
