@@ -8,7 +8,7 @@ public enum StarterConfig {
     public static func render(app: String, kernelPath: String?, kernelKind: KernelKind?) -> String {
         let isLinux = kernelKind.map { !$0.isMultiboot } ?? false
         let kernel = kernelPath ?? "dist/\(app).virtio"
-        let found = kernelKind.map { "a \($0.displayName), found at \(kernel)" } ?? "no kernel found yet: put the path your build writes"
+        let found = kernelKind.map { "\($0.displayName) kernel, found at \(kernel)" } ?? "no kernel found yet: put the path your build writes"
         var text = """
             # sortie.yml: how Sortie builds, checks and deploys \(app). Every key is described in
             # docs/sortie-yml.md. Durations: 30s, 10m, 1h. Sizes: 1GiB. ${NAME} and ${NAME:-default}

@@ -9,11 +9,13 @@ struct InitCommand: AsyncParsableCommand {
         commandName: "init",
         abstract: "Write a commented starter sortie.yml for a kernel.",
         discussion: """
-            Detects the kernel's kind (multiboot ELF or Linux bzImage) and writes sortie.yml in the
-            current directory, with a comment on every key and a local target for `sortie serve`.
-            Without --kernel, looks for a likely kernel (*.virtio, Unikraft *_qemu-x86_64, bzImage,
-            vmlinuz*, dist/*, *.hvt, _build/**) and says which one it chose. Never overwrites an
-            existing sortie.yml unless --force is given. Every key: docs/sortie-yml.md.
+            Detects the kernel's kind (multiboot ELF or Linux bzImage) and writes
+            sortie.yml in the current directory, with a comment on every key and a
+            local target for `sortie serve`. Without --kernel, looks for a likely
+            kernel (*.virtio, Unikraft *_qemu-x86_64, bzImage, vmlinuz*, dist/*,
+            *.hvt, _build/**) and says which one it chose. Never overwrites an
+            existing sortie.yml unless --force is given. Every key is described in
+            docs/sortie-yml.md.
 
             Examples:
               sortie init
