@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // zlib from the system (Debian: zlib1g-dev): deflate/inflate and crc32.
@@ -58,10 +59,23 @@ let package = Package(
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
+        // `sortie.yml`: parsing with line-precise errors, validation, defaults, `${ENV}` secrets; the `sortie init` starter.
+        .target(name: "DeployConfig", dependencies: [
+            "DiskImage", "Rollout",
+            .product(name: "Yams", package: "Yams"),
+        ]),
+        // OAuth2 access tokens: service-account JWT (RS256), metadata server, gcloud, static tokens.
+        .target(name: "GCEAuth", dependencies: [
+            "DiskImage", "ImageBuilder", "GCEClient",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
         .executableTarget(
             name: "sortie",
             dependencies: [
-                "DiskImage", "ImageBuilder", "Machine", "ControlPlane",
+                "DiskImage", "ImageBuilder", "Machine", "ControlPlane", "DeployConfig", "GCEAuth",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]
@@ -85,7 +99,15 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
-        .testTarget(name: "SortieTests", dependencies: ["DiskImage", "ImageBuilder", "Machine"]),
+        .testTarget(name: "SortieTests", dependencies: ["DiskImage", "ImageBuilder", "Machine", "DeployConfig"]),
+        .testTarget(name: "DeployConfigTests", dependencies: ["DeployConfig", "DiskImage"]),
+        .testTarget(name: "GCEAuthTests", dependencies: [
+            "GCEAuth", "GCEClient", "ImageBuilder",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )

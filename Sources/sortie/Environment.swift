@@ -12,6 +12,12 @@ enum SortieEnvironment {
         return (variables["HOME"] ?? NSTemporaryDirectory()) + "/.cache/sortie"
     }
 
+    /// `sortie serve`'s default data directory: `$XDG_DATA_HOME/sortie/serve`, or `~/.local/share/sortie/serve`.
+    static var localPlaneDataDirectory: String {
+        if let xdg = variables["XDG_DATA_HOME"], !xdg.isEmpty { return xdg + "/sortie/serve" }
+        return (variables["HOME"] ?? "/tmp") + "/.local/share/sortie/serve"
+    }
+
     /// GRUB's BIOS files: `SORTIE_GRUB_DIR` or Debian's location.
     static var grub: GrubFiles.Location {
         GrubFiles.Location(moduleDirectory: variables["SORTIE_GRUB_DIR"] ?? "/usr/lib/grub/i386-pc",

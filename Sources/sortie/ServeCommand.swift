@@ -79,12 +79,7 @@ struct ServeCommand: AsyncParsableCommand {
         return (host, port)
     }
 
-    var dataDirectory: String {
-        if let data { return data }
-        let env = ProcessInfo.processInfo.environment
-        if let xdg = env["XDG_DATA_HOME"], !xdg.isEmpty { return xdg + "/sortie/serve" }
-        return (env["HOME"] ?? "/tmp") + "/.local/share/sortie/serve"
-    }
+    var dataDirectory: String { data ?? SortieEnvironment.localPlaneDataDirectory }
 
     func run() async throws {
         var logger = Logger(label: "sortie.serve")

@@ -8,12 +8,13 @@ struct Sortie: AsyncParsableCommand {
         abstract: "Turn unikernels into bootable GCE images, boot them, and deploy them.",
         discussion: """
             Examples:
+              sortie init --kernel dist/hello.virtio
               sortie image build hello.virtio --cmdline "--ipv4=10.0.2.15/24" -o hello.tar.gz
               sortie image inspect hello.tar.gz
               sortie boot hello.tar.gz --expect "Solo5: Application exit"
             """,
         version: SortieVersion.current,
-        subcommands: [ImageCommand.self, BootCommand.self, ServeCommand.self]
+        subcommands: [InitCommand.self, ImageCommand.self, BootCommand.self, ServeCommand.self]
     )
 }
 

@@ -34,9 +34,10 @@ struct RunResult {
 
 /// Runs a program to completion with extra environment variables, no shell.
 @discardableResult
-func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) -> RunResult {
+func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:], directory: String? = nil) -> RunResult {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
+    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
     process.arguments = arguments
     process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
     let outFile = TemporaryDirectory.shared.path + "/out-\(UUID().uuidString)"
@@ -56,15 +57,15 @@ func run(_ executable: String, _ arguments: [String], environment: [String: Stri
 
 /// Runs `sortie` with a private cache directory.
 @discardableResult
-func sortie(_ arguments: String..., environment: [String: String] = [:]) -> RunResult {
-    sortie(arguments, environment: environment)
+func sortie(_ arguments: String..., environment: [String: String] = [:], directory: String? = nil) -> RunResult {
+    sortie(arguments, environment: environment, directory: directory)
 }
 
 @discardableResult
-func sortie(_ arguments: [String], environment: [String: String] = [:]) -> RunResult {
+func sortie(_ arguments: [String], environment: [String: String] = [:], directory: String? = nil) -> RunResult {
     var env = ["SORTIE_CACHE_DIR": TemporaryDirectory.shared.path + "/cache"]
     env.merge(environment) { $1 }
-    return run(Repo.sortie, arguments, environment: env)
+    return run(Repo.sortie, arguments, environment: env, directory: directory)
 }
 
 /// A scratch directory removed when the test process ends... or left for inspection under /tmp.
