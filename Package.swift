@@ -72,6 +72,8 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
+        // `sortie deploy`'s decisions, pure: resource names, the one-time setup wanted and its plan.
+        .target(name: "Deploy", dependencies: ["DeployConfig", "GCEModel", "Rollout"]),
         .executableTarget(
             name: "sortie",
             dependencies: [
@@ -101,6 +103,7 @@ let package = Package(
         ]),
         .testTarget(name: "SortieTests", dependencies: ["DiskImage", "ImageBuilder", "Machine", "DeployConfig"]),
         .testTarget(name: "DeployConfigTests", dependencies: ["DeployConfig", "DiskImage"]),
+        .testTarget(name: "DeployTests", dependencies: ["Deploy", "DeployConfig", "GCEModel"]),
         .testTarget(name: "GCEAuthTests", dependencies: [
             "GCEAuth", "GCEClient", "ImageBuilder",
             .product(name: "Crypto", package: "swift-crypto"),
