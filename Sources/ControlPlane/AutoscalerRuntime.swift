@@ -62,10 +62,12 @@ final class AutoscalerRuntime: @unchecked Sendable {
                 deciders[collection + "/" + name] = decider
                 return d
             }
-            logger.debug("autoscaler \(name): recommended \(decision.recommendedSize); CPU \(loads.map { "\($0.name) \(String(format: "%.2f", $0.load.utilization))" })")
+            func measured() -> String {
+                loads.isEmpty ? "none measured" : loads.map { "\($0.name) \(String(format: "%.2f", $0.load.utilization))" }.joined(separator: ", ")
+            }
+            logger.debug("autoscaler \(name): recommended \(decision.recommendedSize); CPU utilisation of its instances: \(measured())")
             if let size = decision.targetSize, size != Int(group["targetSize"]?.number ?? 0) {
-                let measured = loads.map { "\($0.name) \(String(format: "%.2f", $0.load.utilization))" }.joined(separator: ", ")
-                logger.info("autoscaler \(name): resizing \(ref.name) from \(Int(group["targetSize"]?.number ?? 0)) to \(size) (\(decision.reason.rawValue); CPU utilisation of its instances: \(measured.isEmpty ? "none measured" : measured))")
+                logger.info("autoscaler \(name): resizing \(ref.name) from \(Int(group["targetSize"]?.number ?? 0)) to \(size) (\(decision.reason.rawValue); CPU utilisation of its instances: \(measured()))")
                 _ = try? store.mutate(ref.path, ref.name) { $0["targetSize"] = .number(Double(size)) }
             }
             let details = decision.statusDetails.map { JSONValue.object(["type": .string($0.rawValue), "message": .string($0.rawValue)]) }

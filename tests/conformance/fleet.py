@@ -149,12 +149,14 @@ def get(address: str, path: str = "/", timeout: float = 10.0) -> tuple[int, str]
 class Load:
     """``workers`` clients, each sending GET ``path`` in a loop with ``pause`` seconds between
     requests, over keep-alive connections (reopened after an error). Every answer is recorded:
-    a failure is anything but a 200 whose body starts with ``hello from version``."""
+    a failure is anything but a 200 whose body starts with ``expect``; what follows it is
+    counted in ``versions``."""
 
     address: str
     workers: int = 3
     pause: float = 0.1
     path: str = "/"
+    expect: str = "hello from version "
     timeout: float = 15.0
     ok: int = 0
     versions: dict[str, int] = field(default_factory=dict)
@@ -209,8 +211,8 @@ class Load:
                 conn.request("GET", self.path)
                 response = conn.getresponse()
                 body = response.read().decode(errors="replace")
-                if response.status == 200 and body.startswith("hello from version "):
-                    self._record(None, body.removeprefix("hello from version ").strip())
+                if response.status == 200 and body.startswith(self.expect):
+                    self._record(None, body.removeprefix(self.expect).strip())
                 else:
                     self._record(f"status {response.status} after {time.monotonic() - started:.2f}s: {body[:120]!r}")
                 if response.will_close:

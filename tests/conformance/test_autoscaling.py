@@ -11,7 +11,6 @@ which this plane shortens to 20 s (GCE: 10 minutes). The group is never outside 
 from __future__ import annotations
 
 import os
-import threading
 import time
 
 import pytest
@@ -34,35 +33,6 @@ def scaling_plane(work_root):
                           extra_args=["--autoscaler-stabilization", str(STABILIZATION)]).start()
     yield plane
     plane.stop()
-
-
-class Burn:
-    """``workers`` clients calling /burn?seconds=N through the balancer until stopped."""
-
-    def __init__(self, address: str, workers: int = 2, seconds: int = 3):
-        self.address, self.seconds, self.failures = address, seconds, []
-        self._stop = threading.Event()
-        self._threads = [threading.Thread(target=self._run, daemon=True) for _ in range(workers)]
-
-    def __enter__(self):
-        for t in self._threads:
-            t.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        for t in self._threads:
-            t.join(60)
-
-    def _run(self):
-        while not self._stop.is_set():
-            try:
-                status, body = fleet.get(self.address, f"/burn?seconds={self.seconds}", timeout=60)
-                if status != 200:
-                    self.failures.append(f"{status} {body[:80]}")
-            except OSError as e:
-                self.failures.append(repr(e))
-                self._stop.wait(0.5)
 
 
 def test_cpu_load_scales_out_then_in_within_min_and_max(scaling_plane, work_root):
@@ -96,7 +66,8 @@ def test_cpu_load_scales_out_then_in_within_min_and_max(scaling_plane, work_root
         assert size() == 1, f"the group grew without load (a booting guest's CPU counted?): {sizes}"
         time.sleep(1)
 
-    with Burn(chain.address) as burn:
+    # Two clients keep a vCPU busy through the balancer.
+    with fleet.Load(chain.address, workers=2, pause=0.0, path="/burn?seconds=3", expect="burned ", timeout=60) as burn:
         support.wait_for(lambda: size() == 2, timeout=COOLDOWN + 90, interval=1, what="the autoscaler to scale out to 2")
         recommended = compute.autoscalers.get(project=PROJECT, zone=ZONE, autoscaler=autoscaler).recommended_size
         assert recommended == 2, f"the recommendation is capped at maxNumReplicas: {recommended}"
