@@ -74,10 +74,16 @@ let package = Package(
         ]),
         // `sortie deploy`'s decisions, pure: resource names, the one-time setup wanted and its plan.
         .target(name: "Deploy", dependencies: ["DeployConfig", "GCEModel", "Rollout"]),
+        // `sortie deploy` and the operating commands: the steps with their effects (build, boot, API calls).
+        .target(name: "Pipeline", dependencies: [
+            "Deploy", "DeployConfig", "DiskImage", "ImageBuilder", "Machine", "GCEClient", "GCEModel", "GCEAuth",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .executableTarget(
             name: "sortie",
             dependencies: [
-                "DiskImage", "ImageBuilder", "Machine", "ControlPlane", "DeployConfig", "GCEAuth",
+                "DiskImage", "ImageBuilder", "Machine", "ControlPlane", "DeployConfig", "GCEAuth", "Deploy", "Pipeline", "GCEClient", "GCEModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]

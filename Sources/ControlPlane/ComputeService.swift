@@ -114,7 +114,13 @@ final class ComputeService: Sendable {
                 guard let group = try request.json()["group"]?.string else { throw APIError.required("group") }
                 return APIResponse(json: loadBalancer.health(of: service, group: group, project: project))
             }
-            return try simpleResource(request, project: project, scope: scope, collection: collection, name: name, verb: verb)
+            // GCE's autoscalers.patch and .update name the autoscaler in the query, not the path.
+            let named = collection == "autoscalers" && name == nil && ["PATCH", "PUT"].contains(request.method)
+                ? request.query["autoscaler"] : name
+            if collection == "autoscalers", name == nil, ["PATCH", "PUT"].contains(request.method), named == nil {
+                throw APIError.required("autoscaler")
+            }
+            return try simpleResource(request, project: project, scope: scope, collection: collection, name: named, verb: verb)
         case ("forwardingRules", "global"):
             return try await forwardingRule(request, project: project, name: name, verb: verb)
         case ("instanceGroupManagers", _):

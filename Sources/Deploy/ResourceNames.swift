@@ -42,3 +42,11 @@ public struct ResourceNames: Sendable, Equatable {
         return String(release)
     }
 }
+
+extension ResourceNames {
+    /// The release a template or image reference (name or URL) belongs to, else its last segment.
+    public func releaseOrName(_ reference: String) -> String {
+        let name = RolloutProgress.lastSegment(reference)
+        return release(ofResource: name) ?? name
+    }
+}

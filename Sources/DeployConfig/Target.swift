@@ -31,6 +31,8 @@ public struct Target: Sendable, Equatable {
     /// `endpoint`: one base URL for both APIs instead of Google's (the local plane serves both);
     /// for the local plane default `http://127.0.0.1:8765`.
     public var endpoint: ConfigString?
+    /// `http-port`: the port the load balancer's forwarding rule listens on; default 80.
+    public var httpPort: Int
 
     public static let localPlaneName = "local"
     public static let localPlaneEndpoint = "http://127.0.0.1:8765"
@@ -42,7 +44,7 @@ public struct Target: Sendable, Equatable {
     /// The Cloud Storage API's base URL.
     public var storageEndpoint: String { endpoint?.value ?? Self.storageEndpoint }
 
-    static let keys = ["project", "zone", "region", "bucket", "machine-type", "network", "endpoint"]
+    static let keys = ["project", "zone", "region", "bucket", "machine-type", "network", "endpoint", "http-port"]
 
     init(name: String, node: ConfigNode, app: String) throws {
         let map = try node.mapping(Self.keys)
@@ -78,5 +80,6 @@ public struct Target: Sendable, Equatable {
         }
         machineType = try map["machine-type"].optional { try $0.string(matching: .machineType, what: "a machine type like \"e2-small\"") } ?? "e2-small"
         network = try map["network"].optional { try $0.string(matching: .resourceName, what: "a network name") } ?? "default"
+        httpPort = try map["http-port"].optional { try $0.int(1...65535) } ?? 80
     }
 }

@@ -50,3 +50,11 @@ extension ComputeCollection where Resource == Instance {
 struct ResourceGroupReference: Encodable {
     var group: String
 }
+
+extension ComputeCollection where Resource == Autoscaler {
+    /// Changes an autoscaler with a JSON merge patch. GCE names it in the query
+    /// (`PATCH …/autoscalers?autoscaler=NAME`), not in the path as other collections do.
+    public func patch(autoscaler name: String, _ changes: Autoscaler, requestId: RequestID = RequestID()) async throws -> ComputeOperation {
+        try await compute.rest.json("PATCH", url, query: [("autoscaler", name), ("requestId", requestId.value)], body: changes)
+    }
+}

@@ -19,5 +19,6 @@ extension UrlMap: PatchableResource { public static let collection = "urlMaps" }
 extension TargetHttpProxy: ComputeResource { public static let collection = "targetHttpProxies" }
 extension ForwardingRule: ComputeResource { public static let collection = "forwardingRules" }
 extension InstanceGroupManager: PatchableResource { public static let collection = "instanceGroupManagers" }
-extension Autoscaler: PatchableResource { public static let collection = "autoscalers" }
+/// Patched with `patch(autoscaler:_:)`: GCE names it in the query.
+extension Autoscaler: ComputeResource { public static let collection = "autoscalers" }
 extension Instance: ComputeResource { public static let collection = "instances" }

@@ -12,8 +12,10 @@ enum SortieEnvironment {
         return (variables["HOME"] ?? NSTemporaryDirectory()) + "/.cache/sortie"
     }
 
-    /// `sortie serve`'s default data directory: `$XDG_DATA_HOME/sortie/serve`, or `~/.local/share/sortie/serve`.
+    /// `sortie serve`'s data directory (where deploy finds its token): `SORTIE_SERVE_DATA`, else
+    /// `$XDG_DATA_HOME/sortie/serve`, or `~/.local/share/sortie/serve`.
     static var localPlaneDataDirectory: String {
+        if let dir = variables["SORTIE_SERVE_DATA"], !dir.isEmpty { return dir }
         if let xdg = variables["XDG_DATA_HOME"], !xdg.isEmpty { return xdg + "/sortie/serve" }
         return (variables["HOME"] ?? "/tmp") + "/.local/share/sortie/serve"
     }

@@ -14,7 +14,8 @@ struct Sortie: AsyncParsableCommand {
               sortie boot hello.tar.gz --expect "Solo5: Application exit"
             """,
         version: SortieVersion.current,
-        subcommands: [InitCommand.self, ImageCommand.self, BootCommand.self, ServeCommand.self]
+        subcommands: [InitCommand.self, ImageCommand.self, BootCommand.self, ServeCommand.self, DeployCommand.self,
+                      StatusCommand.self, ReleasesCommand.self, RollbackCommand.self, LogsCommand.self, GcCommand.self]
     )
 }
 

@@ -1,0 +1,15 @@
+import Crypto
+import Foundation
+
+/// SHA-256 of a file, read in 1 MiB pieces.
+enum FileDigest {
+    static func sha256(_ path: String) throws -> String {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw DeployError(step: "image", reason: "cannot read \(path)", hint: "check that it exists and is readable")
+        }
+        defer { try? handle.close() }
+        var hash = SHA256()
+        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { hash.update(data: chunk) }
+        return hash.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+}
