@@ -58,7 +58,19 @@ public final class Plane: Sendable {
         } else {
             do {
                 try authenticate(request)
-                response = try await route(request)
+                switch configuration.faults?.take(method: request.method, path: request.path) {
+                case .status(let code)?:
+                    response = .error(APIError(code, code == 429 ? "rateLimitExceeded" : "backendError",
+                                               "Injected fault: \(code) (sortie serve --inject-faults)"))
+                case .operationError?:
+                    response = .failedOperation(request)
+                case .drop?:
+                    var processed = try await route(request)
+                    processed.headers.append((APIResponse.dropHeader, "1"))
+                    response = processed
+                case nil:
+                    response = try await route(request)
+                }
             } catch let error as APIError {
                 response = .error(error)
             } catch {

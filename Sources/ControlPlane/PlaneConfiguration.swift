@@ -20,6 +20,8 @@ public struct PlaneConfiguration: Sendable {
     public var autoscalerStabilizationSec: Double = 600
     /// Append every API exchange to this file as a JSON line (for conformance tests).
     public var exchangeLog: String?
+    /// Test-only faults to inject into chosen requests (`--inject-faults`).
+    public var faults: FaultInjection?
 
     public init(dataDirectory: String, baseURL: String) {
         self.dataDirectory = dataDirectory

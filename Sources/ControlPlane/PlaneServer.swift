@@ -22,6 +22,10 @@ public enum PlaneServer {
                                         query: APIRequest.parseQuery(uri.query ?? ""), headers: headers,
                                         body: Data(buffer: body))
             let response = await plane.handle(apiRequest)
+            if response.dropsConnection {
+                // An injected fault: the request was processed, its answer is lost.
+                return Response(status: .ok, body: ResponseBody { _ in throw DroppedConnection() })
+            }
             var fields = HTTPFields()
             for (name, value) in response.headers {
                 if let field = HTTPField.Name(name) { fields.append(HTTPField(name: field, value: value)) }
@@ -35,3 +39,6 @@ public enum PlaneServer {
                            logger: logger)
     }
 }
+
+/// Thrown while writing a response body so the server closes the connection without an answer.
+struct DroppedConnection: Error {}

@@ -59,6 +59,8 @@ public final class AsyncHTTPClientTransport: HTTPTransport {
             }
         }
         if error is NIOConnectionError { return TransportError(.connectionFailed, detail) }
+        // The connection closed in the middle of a response ("stream ended at an unexpected time").
+        if let error = error as? HTTPParserError, error == .invalidEOFState { return TransportError(.connectionLost, detail) }
         if let error = error as? IOError {
             switch error.errnoCode {
             case ECONNREFUSED, EHOSTUNREACH, ENETUNREACH, EADDRNOTAVAIL: return TransportError(.connectionFailed, detail)

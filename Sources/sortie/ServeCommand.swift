@@ -59,7 +59,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Append every API exchange to this file as JSON lines (for conformance tests).")
     var recordExchanges: String?
 
+    @Option(help: ArgumentHelp("Test only: make chosen requests fail, METHOD:PATH-FRAGMENT=429|503|drop|operation-error[xCOUNT],...", visibility: .hidden))
+    var injectFaults: String?
+
     func validate() throws {
+        if let injectFaults { do { _ = try FaultInjection(spec: injectFaults) } catch { throw ValidationError("--inject-faults: \(error)") } }
         guard ["auto", "kvm", "tcg"].contains(accel) else { throw ValidationError("--accel must be auto, kvm or tcg") }
         guard ["debug", "info", "warning", "error"].contains(logLevel) else {
             throw ValidationError("--log-level must be debug, info, warning or error")
@@ -101,6 +105,10 @@ struct ServeCommand: AsyncParsableCommand {
             config.accelerator = verdict.accelerator.rawValue
             config.exchangeLog = recordExchanges
             config.autoscalerStabilizationSec = autoscalerStabilization
+            if let injectFaults {
+                config.faults = try? FaultInjection(spec: injectFaults)
+                printDiagnostic("sortie serve: injecting faults: \(injectFaults)")
+            }
             do {
                 return try Plane(configuration: config, logger: logger)
             } catch let error as UserFacingError {
