@@ -110,6 +110,7 @@ let package = Package(
         .testTarget(name: "SortieTests", dependencies: ["DiskImage", "ImageBuilder", "Machine", "DeployConfig"]),
         .testTarget(name: "DeployConfigTests", dependencies: ["DeployConfig", "DiskImage"]),
         .testTarget(name: "DeployTests", dependencies: ["Deploy", "DeployConfig", "GCEModel"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Deploy", "DeployConfig", "GCEModel", "GCEClient"]),
         .testTarget(name: "GCEAuthTests", dependencies: [
             "GCEAuth", "GCEClient", "ImageBuilder",
             .product(name: "Crypto", package: "swift-crypto"),

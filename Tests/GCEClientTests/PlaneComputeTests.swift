@@ -150,7 +150,7 @@ import Testing
                                          cpuUtilization: .init(utilizationTarget: 0.6), mode: "OFF"))))
             var scale = Autoscaler()
             scale.autoscalingPolicy = .init(minNumReplicas: 0, maxNumReplicas: 3, mode: "OFF")
-            try await run(try await autoscalers.patch(app + "-as", scale))
+            try await run(try await autoscalers.patch(autoscaler: app + "-as", scale))
             #expect(try await autoscalers.get(app + "-as").autoscalingPolicy?.maxNumReplicas == 3)
 
             let groupURL = try #require(created.instanceGroup)
