@@ -94,6 +94,39 @@ def test_plan_shows_the_setup_and_changes_nothing(project):
     assert project.releases() == []
 
 
+def test_on_a_terminal_deploy_shows_the_plan_and_asks_first(project):
+    """Without --yes on a terminal, the plan is shown and a "no" changes nothing (exit 1)."""
+    import pty
+    import select
+
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: stdin, stdout and stderr are the terminal
+        os.chdir(project.root)
+        os.environ.update(SORTIE_SERVE_DATA=project.plane.data_dir, HELLO_VERSION="1", HELLO_FLAGS="")
+        os.execv(support.sortie_bin(), [support.sortie_bin(), "deploy"])
+    output, answered, deadline = b"", False, time.monotonic() + 300
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 1)
+        if ready:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            output += chunk
+        if not answered and b"[y/N]" in output:
+            os.write(fd, b"n\n")
+            answered = True
+    _, status = os.waitpid(pid, 0)
+    text = output.decode(errors="replace")
+    assert answered, text[-3000:]
+    assert "+ create instance group manager " + project.app in text
+    assert os.waitstatus_to_exitcode(status) == 1, text[-3000:]
+    assert "not confirmed; nothing was changed" in text
+    assert project.releases() == []
+
+
 def test_first_deploy_from_nothing_serves_through_the_load_balancer(project):
     r = project.ok("deploy", "--json")
     summary = json.loads(r.stdout)
@@ -197,6 +230,10 @@ FAULTS = ",".join([
     "PUT:/upload/=drop",                        # an upload chunk's answer lost: resumed
 ])
 
+# A group of 2 with an autoscaler and a canary of 1.
+CANARY = {"instances: { min: 1 }": "instances: { min: 2, max: 3 }\n  autoscale: { cpu: 0.9, cooldown: 60s }",
+          "rollout: { max-surge: 1, max-unavailable: 0,": "rollout: { canary: 1, max-surge: 1, max-unavailable: 0,"}
+
 
 @pytest.fixture(scope="module")
 def faulty_plane(work_root):
@@ -205,8 +242,22 @@ def faulty_plane(work_root):
     plane.stop()
 
 
-def test_deploy_through_injected_faults_fails_cleanly_then_converges(faulty_plane, work_root):
-    project = Project(os.path.join(work_root, "faulty-project"), faulty_plane, support.unique("faulty"))
+@pytest.fixture(scope="module")
+def canary_project(faulty_plane, work_root):
+    project = Project(os.path.join(work_root, "canary-project"), faulty_plane, support.unique("canary"))
+    path = os.path.join(project.root, "sortie.yml")
+    with open(path) as f:
+        text = f.read()
+    for old, new in CANARY.items():
+        assert old in text
+        text = text.replace(old, new)
+    with open(path, "w") as f:
+        f.write(text)
+    return project
+
+
+def test_deploy_through_injected_faults_fails_cleanly_then_converges(canary_project, faulty_plane):
+    project = canary_project
     first = project.run("deploy")
     assert first.returncode == 1
     assert "error: register image failed" in first.stderr and "Injected fault" in first.stderr, first.stderr[-3000:]
@@ -215,10 +266,39 @@ def test_deploy_through_injected_faults_fails_cleanly_then_converges(faulty_plan
     summary = json.loads(second.stdout)
     assert summary["outcome"] == "deployed"
     assert "reused" in next(s["outcome"] for s in summary["steps"] if s["step"] == "upload")
+    assert [i["health"] for i in summary["instances"]] == ["HEALTHY", "HEALTHY"]
     assert answer(project) == "hello from version 1"
     assert len(project.releases()) == 1
     compute = faulty_plane.compute()
     templates = [t.name for t in compute.instance_templates.list(project=support.PROJECT) if t.name.startswith(project.app)]
     assert templates == [summary["template"]]
-    groups = [g.name for g in compute.groups.list(project=support.PROJECT, zone=support.ZONE)]
-    assert groups == [project.app]
+    assert [g.name for g in compute.groups.list(project=support.PROJECT, zone=support.ZONE)] == [project.app]
+    scalers = list(compute.autoscalers.list(project=support.PROJECT, zone=support.ZONE))
+    assert [(a.name, a.autoscaling_policy.min_num_replicas, a.autoscaling_policy.max_num_replicas) for a in scalers] == [
+        (project.app + "-autoscaler", 2, 3)]
+
+
+def test_canary_deploy_killed_mid_rollout_resumes_with_no_failed_request(canary_project):
+    project = canary_project
+    env = dict(os.environ, SORTIE_SERVE_DATA=project.plane.data_dir, HELLO_VERSION="2", HELLO_FLAGS="")
+    with fleet.Load(project.address, workers=2) as load:
+        proc = subprocess.Popen([support.sortie_bin(), "deploy"], cwd=project.root, env=env, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        seen = ""
+        for line in proc.stderr:
+            seen += line
+            if "[rollout] canary: 1 instance(s) on" in line:
+                proc.kill()  # kill -9 in the middle of the canary
+                break
+        proc.wait(30)
+        assert proc.returncode == -9, seen[-3000:]
+        resumed = project.ok("deploy", version="2")
+        time.sleep(2)
+    assert "canary healthy; promoting" in resumed.stderr, resumed.stderr[-3000:]
+    assert not load.failures, load.summary()
+    assert set(load.last_versions) == {"2"}, load.summary()
+    status = project.status()
+    # 2, or 3 if the autoscaler read the load as more than 90% of a CPU.
+    assert {i["row"]["health"] for i in status["instances"]} == {"HEALTHY"} and len(status["instances"]) in (2, 3)
+    assert {i["row"]["release"] for i in status["instances"]} == {project.releases()[0]["id"]}
+    assert len(project.releases()) == 2
