@@ -80,10 +80,12 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // `sortie ci`: GitHub Actions and CircleCI pipelines written from sortie.yml and sortie-ci.lock, pure.
+        .target(name: "CIPipeline", dependencies: ["DeployConfig", "DiskImage", "ImageBuilder", .product(name: "Crypto", package: "swift-crypto")]),
         .executableTarget(
             name: "sortie",
             dependencies: [
-                "DiskImage", "ImageBuilder", "Machine", "ControlPlane", "DeployConfig", "GCEAuth", "Deploy", "Pipeline", "GCEClient", "GCEModel",
+                "DiskImage", "ImageBuilder", "Machine", "ControlPlane", "DeployConfig", "GCEAuth", "Deploy", "Pipeline", "GCEClient", "GCEModel", "CIPipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]
@@ -110,6 +112,7 @@ let package = Package(
         .testTarget(name: "SortieTests", dependencies: ["DiskImage", "ImageBuilder", "Machine", "DeployConfig"]),
         .testTarget(name: "DeployConfigTests", dependencies: ["DeployConfig", "DiskImage"]),
         .testTarget(name: "DeployTests", dependencies: ["Deploy", "DeployConfig", "GCEModel"]),
+        .testTarget(name: "CIPipelineTests", dependencies: ["CIPipeline", "DeployConfig"], exclude: ["Snapshots"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Deploy", "DeployConfig", "GCEModel", "GCEClient"]),
         .testTarget(name: "GCEAuthTests", dependencies: [
             "GCEAuth", "GCEClient", "ImageBuilder",

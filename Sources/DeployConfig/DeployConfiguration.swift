@@ -14,13 +14,15 @@ public struct DeployConfiguration: Sendable, Equatable {
     public var service: ServiceSettings
     /// In file order; `local` alone when the file has no `targets`.
     public var targets: [Target]
+    /// `ci:` how `sortie ci` writes CI pipelines.
+    public var ci: CISettings = CISettings()
     /// The file's name in messages.
     public var file: String = "sortie.yml"
 
     /// The longest `app`: derived names (`APP-v20250101-120000-template` and the like) must fit
     /// GCE's 63 characters.
     public static let maximumAppLength = 24
-    static let keys = ["app", "build", "image", "service", "targets"]
+    static let keys = ["app", "build", "image", "service", "targets", "ci"]
 
     /// Parses and validates `yaml`; `file` names the file in messages; `${...}` references are
     /// resolved from `environment`. Throws `ConfigError` for the first problem found.
@@ -87,6 +89,7 @@ public struct DeployConfiguration: Sendable, Equatable {
             throw targetsNode.error("is empty; add local: {} for sortie serve, or a cloud target")
         }
         self.targets = targets
+        ci = try CISettings(map["ci"], targets: targets)
     }
 
     /// What is wrong with `name` as an `app`, or nil when it is fine: lowercase letters, digits and

@@ -23,6 +23,10 @@ public struct DeployRequest: Sendable {
     public var accelerator: Accelerator?
     /// Stop after printing the plan.
     public var planOnly = false
+    /// Do not run `build.command` (CI: the kernel comes from the build job).
+    public var skipBuild = false
+    /// Stop after the smoke test, without contacting the target (CI's test job).
+    public var smokeTestOnly = false
     /// Asked with the plan before anything changes; nil: do not ask (`--yes`, or not a terminal).
     public var confirm: (@Sendable ([String]) async -> Bool)?
     public var logger: Logger?
@@ -60,7 +64,11 @@ public struct Deployer: Sendable {
         let builder = LocalReleaseBuilder(configuration: configuration, projectDirectory: request.projectDirectory,
                                           stateDirectory: request.stateDirectory, grub: request.grub, timestamp: request.timestamp,
                                           sortieVersion: request.sortieVersion, environment: request.environment)
-        steps.append(try builder.runBuildCommand(reporter: reporter))
+        if request.skipBuild {
+            steps.append(StepTiming(step: "build", outcome: "skipped: --skip-build", seconds: 0))
+        } else {
+            steps.append(try builder.runBuildCommand(reporter: reporter))
+        }
         let (release, imageStep) = try builder.buildImage(reporter: reporter)
         steps.append(imageStep)
         if let smoke = configuration.image.smokeTest {
@@ -70,6 +78,13 @@ public struct Deployer: Sendable {
             steps.append(StepTiming(step: "smoke test", outcome: "skipped: no image.smoke-test", seconds: 0))
         }
 
+        if request.smokeTestOnly {
+            let names = self.names
+            return DeploySummary(app: configuration.app, target: request.target.name, release: release.id,
+                                 image: names.image(release: release.id), template: names.template(release: release.id),
+                                 previousRelease: nil, outcome: "smoke-tested", plan: [], steps: steps, instances: [], address: nil,
+                                 totalSeconds: Date().timeIntervalSince(started))
+        }
         let connection: TargetConnection
         do {
             connection = try TargetConnection(target: request.target, environment: request.environment,

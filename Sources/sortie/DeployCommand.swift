@@ -28,6 +28,7 @@ struct DeployCommand: AsyncParsableCommand {
               sortie deploy                          # the local plane (start it with `sortie serve`)
               sortie deploy --plan --target prod     # what would change on prod, nothing done
               sortie deploy --target prod --yes --json
+              sortie deploy --smoke-test-only --skip-build   # CI's test job
             """
     )
 
@@ -41,6 +42,12 @@ struct DeployCommand: AsyncParsableCommand {
 
     @Flag(help: "Print the summary as JSON on standard output.")
     var json = false
+
+    @Flag(help: "Do not run build.command (the kernel is already built, e.g. by a CI build job).")
+    var skipBuild = false
+
+    @Flag(help: "Build the image and run the smoke test, then stop: no target is contacted (a CI test job).")
+    var smokeTestOnly = false
 
     @Option(help: "Acceleration for the smoke test: auto, kvm or tcg.")
     var accel: String = "auto"
@@ -59,6 +66,8 @@ struct DeployCommand: AsyncParsableCommand {
                                         localTokenPath: SortieEnvironment.localPlaneDataDirectory + "/token")
             request.accelerator = Accelerator(rawValue: accel)
             request.planOnly = plan
+            request.skipBuild = skipBuild
+            request.smokeTestOnly = smokeTestOnly
             if !yes, !plan, isatty(STDIN_FILENO) == 1, isatty(STDERR_FILENO) == 1 {
                 request.confirm = { _ in Self.ask("Apply these changes to \(loaded.target.name)? [y/N] ") }
             }
@@ -78,6 +87,11 @@ struct DeployCommand: AsyncParsableCommand {
     }
 
     static func render(_ summary: DeploySummary) -> String {
+        if summary.outcome == "smoke-tested" {
+            return "Release \(summary.release) of \(summary.app) built and smoke-tested; nothing was uploaded (--smoke-test-only).\n\n"
+                + Table(header: ["STEP", "SECONDS", "OUTCOME"],
+                        rows: summary.steps.map { [$0.step, formatDecimal($0.seconds, places: 1), $0.outcome] }).render()
+        }
         if summary.outcome == "planned" {
             return "Plan for \(summary.app) on \(summary.target), release \(summary.release):\n"
                 + summary.plan.joined(separator: "\n") + "\nNothing was changed (--plan)."

@@ -15,7 +15,7 @@ struct Sortie: AsyncParsableCommand {
             """,
         version: SortieVersion.current,
         subcommands: [InitCommand.self, ImageCommand.self, BootCommand.self, ServeCommand.self, DeployCommand.self,
-                      StatusCommand.self, ReleasesCommand.self, RollbackCommand.self, LogsCommand.self, GcCommand.self]
+                      StatusCommand.self, ReleasesCommand.self, RollbackCommand.self, LogsCommand.self, GcCommand.self, CICommand.self]
     )
 }
 

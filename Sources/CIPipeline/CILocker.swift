@@ -1,0 +1,82 @@
+import Crypto
+import Foundation
+import ImageBuilder
+
+/// `sortie ci lock`: pins what the CI build depends on and records it in `sortie-ci.lock`.
+public struct CILocker: Sendable {
+    public var repository: CIRepository
+    public var sortieVersion: String
+    public var runner: any CommandRunner
+    public var environment: [String: String]
+
+    public init(repository: CIRepository, sortieVersion: String, environment: [String: String], runner: any CommandRunner = SystemCommandRunner()) {
+        self.repository = repository
+        self.sortieVersion = sortieVersion
+        self.environment = environment
+        self.runner = runner
+    }
+
+    public static let opamSwitchFile = "sortie.opam-switch"
+    public static let mirageImage = "ocaml/opam:debian-12-ocaml-4.14"
+
+    /// Computes the lock (resolving `image` to a digest, exporting the opam switch if missing).
+    public func lock(image requested: String?) throws -> CILock {
+        let project = try repository.load()
+        let directory = repository.projectDirectory
+        var image = requested ?? project.lock?.image
+        if let reference = image, !CILock.isPinned(reference) { image = try resolveDigest(reference) }
+        if image == nil, project.configuration.build.command != nil {
+            let suggestion = project.isMirage ? Self.mirageImage : "debian:12"
+            throw CIError("the build command needs a pinned build image, and none is given",
+                          hint: "run `sortie ci lock --image \(suggestion)` (resolved with skopeo or docker), or give NAME@sha256:DIGEST")
+        }
+        var opamSwitch: CILock.PinnedFile?
+        var monorepo: CILock.PinnedFile?
+        if project.isMirage {
+            let switchPath = directory + "/" + Self.opamSwitchFile
+            if !FileManager.default.fileExists(atPath: switchPath) {
+                guard let opam = executable("opam") else {
+                    throw CIError("\(repository.relative(switchPath)) is missing and opam is not installed here to write it",
+                                  hint: "in the environment that builds the unikernel, run `opam switch export --freeze --full \(Self.opamSwitchFile)` next to sortie.yml, then `sortie ci lock` again")
+                }
+                let result = try runner.run(opam, ["switch", "export", "--freeze", "--full", switchPath])
+                guard result.status == 0 else {
+                    throw CIError("`opam switch export --freeze --full` failed: \(result.errorOutput.suffix(500))",
+                                  hint: "check that the current opam switch builds the unikernel")
+                }
+            }
+            opamSwitch = .init(path: repository.relative(switchPath), sha256: try sha256(switchPath))
+            let mirageDirectory = directory + "/mirage"
+            if let locked = (try? FileManager.default.contentsOfDirectory(atPath: mirageDirectory))?.filter({ $0.hasSuffix(".opam.locked") }).sorted().first {
+                monorepo = .init(path: repository.relative(mirageDirectory + "/" + locked), sha256: try sha256(mirageDirectory + "/" + locked))
+            }
+        }
+        return CILock(image: image, opamSwitch: opamSwitch, opamMonorepoLock: monorepo, sortieVersion: sortieVersion)
+    }
+
+    /// `NAME@sha256:…` for a tag, from skopeo or docker, or an error saying how to pin it by hand.
+    func resolveDigest(_ reference: String) throws -> String {
+        let name = reference.split(separator: "@").first.map(String.init) ?? reference
+        if let skopeo = executable("skopeo"),
+           let result = try? runner.run(skopeo, ["inspect", "--format", "{{.Digest}}", "docker://" + name]), result.status == 0 {
+            let digest = result.output.trimmingCharacters(in: .whitespacesAndNewlines)
+            if CILock.isPinned(name + "@" + digest) { return name + "@" + digest }
+        }
+        if let docker = executable("docker"),
+           let result = try? runner.run(docker, ["buildx", "imagetools", "inspect", name, "--format", "{{.Manifest.Digest}}"]), result.status == 0 {
+            let digest = result.output.trimmingCharacters(in: .whitespacesAndNewlines)
+            if CILock.isPinned(name + "@" + digest) { return name + "@" + digest }
+        }
+        throw CIError("cannot pin \(name) by digest here (neither skopeo nor docker could resolve it)",
+                      hint: "run `docker pull \(name)` where Docker works and pass `--image $(docker inspect --format '{{index .RepoDigests 0}}' \(name))`")
+    }
+
+    func executable(_ name: String) -> String? {
+        (environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map { "\($0)/\(name)" }.first(where: FileManager.default.isExecutableFile(atPath:))
+    }
+
+    func sha256(_ path: String) throws -> String {
+        guard let data = FileManager.default.contents(atPath: path) else { throw CIError("cannot read \(path)") }
+        return SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+    }
+}
