@@ -34,7 +34,13 @@ import Testing
 
     static let cases: [Case] = [
         Case(name: "empty file", yaml: "", message: "sortie.yml: the file is empty; it needs at least app, build.kernel and service.port"),
-        Case(name: "not a mapping", yaml: "- app\n", message: "sortie.yml:1: expected a mapping with the keys app, build, image, service, targets, got a list"),
+        Case(name: "not a mapping", yaml: "- app\n", message: "sortie.yml:1: expected a mapping with the keys app, build, image, service, targets, ci, got a list"),
+        Case(name: "ci deploys to an unknown target", yaml: base + "ci: { deploy: staging }\n",
+             message: "sortie.yml:11: ci.deploy: names the target \"staging\", which targets does not have (targets: local, production)"),
+        Case(name: "ci secret not a secret name", yaml: base + "ci: { secret: my-key }\n",
+             message: "sortie.yml:11: ci.secret: \"my-key\" is not a secret name (uppercase letters, digits and _)"),
+        Case(name: "http-port out of range", yaml: replacing("  local: {}", with: "  local: { http-port: 70000 }"),
+             message: "sortie.yml:9: targets.local.http-port: \"70000\" is not a whole number between 1 and 65535"),
         Case(name: "YAML syntax", yaml: "app: hello\nbuild: { kernel: x\n",
              message: "sortie.yml:3: not valid YAML: did not find expected ',' or '}'"),
         Case(name: "duplicate key", yaml: base + "app: again\n",
