@@ -70,6 +70,10 @@ public enum StarterConfig {
               # A Google Cloud project: a zone (or a region, for a regional group) and a bucket for images.
               # production: { project: my-project, zone: us-west1-a, bucket: my-unikernels, machine-type: e2-small }
 
+            # How `sortie ci github` and `sortie ci circleci` write the pipeline that deploys on every push
+            # (docs/ci.md): the branch that deploys, the targets in order, the CI secret holding the key.
+            # ci: { branch: main, deploy: production, secret: GCP_SERVICE_ACCOUNT_KEY }
+
             """
         return text
     }
