@@ -64,13 +64,11 @@ let package = Package(
             "DiskImage", "Rollout",
             .product(name: "Yams", package: "Yams"),
         ]),
-        // OAuth2 access tokens: service-account JWT (RS256), metadata server, gcloud, static tokens.
+        // OAuth2 access tokens: service-account JWT (RS256), metadata server, gcloud, static tokens; sent over GCEClient's transport.
         .target(name: "GCEAuth", dependencies: [
             "DiskImage", "ImageBuilder", "GCEClient",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "_CryptoExtras", package: "swift-crypto"),
-            .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            .product(name: "NIOCore", package: "swift-nio"),
         ]),
         // `sortie deploy`'s decisions, pure: resource names, the one-time setup wanted and its plan.
         .target(name: "Deploy", dependencies: ["DeployConfig", "GCEModel", "Rollout"]),

@@ -10,7 +10,7 @@ public struct Credentials: Sendable {
     public let warnings: [AuthWarning]
 
     /// The provider for `source`: reads the key or token file now, so a bad file fails here.
-    public init(source: CredentialSource, transport: TokenTransport = HTTPClientTokenTransport(),
+    public init(source: CredentialSource, transport: TokenTransport = HTTPTransportTokenTransport.shared,
                 runner: CommandRunner = SystemCommandRunner(), now: @escaping @Sendable () -> Date = Date.init) throws {
         self.source = source
         switch source {
@@ -32,7 +32,7 @@ public struct Credentials: Sendable {
     }
 
     /// Chooses the source from `facts` (application-default order) and makes its provider.
-    public init(facts: CredentialFacts, transport: TokenTransport = HTTPClientTokenTransport()) throws {
+    public init(facts: CredentialFacts, transport: TokenTransport = HTTPTransportTokenTransport.shared) throws {
         try self.init(source: try CredentialChooser.choose(facts), transport: transport)
     }
 }

@@ -12,7 +12,7 @@ public struct MetadataServerTokenProvider: AccessTokenProvider, CustomStringConv
     public static let defaultHost = "metadata.google.internal"
     static let tokenPath = "/computeMetadata/v1/instance/service-accounts/default/token"
 
-    public init(host: String = MetadataServerTokenProvider.defaultHost, transport: TokenTransport = HTTPClientTokenTransport(),
+    public init(host: String = MetadataServerTokenProvider.defaultHost, transport: TokenTransport = HTTPTransportTokenTransport.shared,
                 now: @escaping @Sendable () -> Date = Date.init) {
         self.host = host
         self.transport = transport

@@ -10,7 +10,7 @@ public struct ServiceAccountTokenProvider: AccessTokenProvider, CustomStringConv
     let cache: TokenCache
 
     public init(key: ServiceAccountKey, scope: String = ServiceAccountJWT.cloudPlatformScope,
-                transport: TokenTransport = HTTPClientTokenTransport(), now: @escaping @Sendable () -> Date = Date.init) {
+                transport: TokenTransport = HTTPTransportTokenTransport.shared, now: @escaping @Sendable () -> Date = Date.init) {
         self.key = key
         self.scope = scope
         self.transport = transport

@@ -27,7 +27,7 @@ public struct TokenResponse: Sendable {
     }
 }
 
-/// How token requests are sent: `HTTPClientTokenTransport` in production, anything in tests.
+/// How token requests are sent: `HTTPTransportTokenTransport` (the API client's transport) in production, anything in tests.
 public protocol TokenTransport: Sendable {
     /// The answer, whatever its status; throws only when there is none (connection, timeout).
     func send(_ request: TokenRequest) async throws -> TokenResponse

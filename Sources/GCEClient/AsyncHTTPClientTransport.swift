@@ -25,6 +25,11 @@ public final class AsyncHTTPClientTransport: HTTPTransport {
         try await client.shutdown()
     }
 
+    /// Closes the connections from synchronous code (e.g. an initializer that failed after making it).
+    public func shutdownNow() throws {
+        try client.syncShutdown()
+    }
+
     public func send(_ request: TransportRequest) async throws -> TransportResponse {
         var outgoing = HTTPClientRequest(url: request.url)
         outgoing.method = HTTPMethod(rawValue: request.method)

@@ -19,10 +19,17 @@ public final class TargetConnection: Sendable {
     public init(target: Target, environment: [String: String], localTokenPath: String, logger: Logger? = nil) throws {
         self.target = target
         let facts = CredentialFacts.gather(environment: environment, isLocalPlane: target.isLocalPlane, localTokenPath: localTokenPath)
-        let credentials = try Credentials(facts: facts)
+        let transport = AsyncHTTPClientTransport()
+        let credentials: Credentials
+        do {
+            credentials = try Credentials(facts: facts, transport: HTTPTransportTokenTransport(transport))
+        } catch {
+            try? transport.shutdownNow()
+            throw error
+        }
         credentialSource = credentials.source.description
         warnings = credentials.warnings.map(\.description)
-        transport = AsyncHTTPClientTransport()
+        self.transport = transport
         let api: GCETarget
         if let endpoint = target.endpoint?.value {
             api = GCETarget(project: target.project.value, computeRoot: endpoint, storageRoot: endpoint)
