@@ -144,7 +144,13 @@ final class LoadBalancerRuntime: @unchecked Sendable {
     /// to it would hang until the backend timeout.
     func isHealthy(_ member: GroupService.Member, for service: JSONValue, project: String) -> Bool {
         guard member.instance["status"]?.string == "RUNNING" else { return false }
-        if let state = serviceHealth.state(of: service, member: member, project: project) { return state == .healthy }
+        // The service's own checks decide once they have a verdict. Until then (a new instance, whose
+        // probe series has not reached a threshold yet) the group's verdict stands in: otherwise a
+        // rollout that removed the old instance as soon as the group found the new one healthy would
+        // leave the service with no backend for up to a probe interval.
+        if let state = serviceHealth.state(of: service, member: member, project: project), state != .unknown {
+            return state == .healthy
+        }
         if ["CREATING", "VERIFYING"].contains(member.vm["currentAction"]?.string ?? "") { return false }
         return (member.vm["health"]?.string ?? "HEALTHY") == "HEALTHY"
     }
