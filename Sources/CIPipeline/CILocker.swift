@@ -71,9 +71,7 @@ public struct CILocker: Sendable {
                       hint: "run `docker pull \(name)` where Docker works and pass `--image $(docker inspect --format '{{index .RepoDigests 0}}' \(name))`")
     }
 
-    func executable(_ name: String) -> String? {
-        (environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map { "\($0)/\(name)" }.first(where: FileManager.default.isExecutableFile(atPath:))
-    }
+    func executable(_ name: String) -> String? { ExecutableSearch.find(name, environment: environment) }
 
     func sha256(_ path: String) throws -> String {
         guard let data = FileManager.default.contents(atPath: path) else { throw CIError("cannot read \(path)") }

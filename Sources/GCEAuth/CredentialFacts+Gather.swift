@@ -1,11 +1,12 @@
 import Foundation
+import ImageBuilder
 
 extension CredentialFacts {
     /// The facts of this machine: GCE when `GCE_METADATA_HOST` is set or the DMI product name
     /// says Google (no network probe), gcloud from the `PATH` in `environment`.
     public static func gather(environment: [String: String], isLocalPlane: Bool, localTokenPath: String) -> CredentialFacts {
         CredentialFacts(environment: environment, isLocalPlane: isLocalPlane, localTokenPath: localTokenPath,
-                        onGCE: onGCE(environment: environment), gcloudPath: executable("gcloud", environment: environment),
+                        onGCE: onGCE(environment: environment), gcloudPath: ExecutableSearch.find("gcloud", environment: environment),
                         fileExists: { FileManager.default.fileExists(atPath: $0) })
     }
 
@@ -15,11 +16,5 @@ extension CredentialFacts {
         if let host = environment["GCE_METADATA_HOST"], !host.isEmpty { return true }
         guard let product = try? String(contentsOfFile: dmiProductName, encoding: .utf8) else { return false }
         return product.hasPrefix("Google")
-    }
-
-    /// The first executable `name` in `PATH`.
-    static func executable(_ name: String, environment: [String: String]) -> String? {
-        let path = environment["PATH"] ?? "/usr/bin:/bin"
-        return path.split(separator: ":").map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 }

@@ -130,8 +130,7 @@ public struct LocalReleaseBuilder: Sendable {
     }
 
     func qemuVersion() -> String? {
-        let path = (environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map { "\($0)/qemu-system-x86_64" }
-            .first(where: FileManager.default.isExecutableFile(atPath:))
+        let path = ExecutableSearch.find("qemu-system-x86_64", environment: environment)
         guard let path, let result = try? runner.run(path, ["--version"]), result.status == 0,
               let range = result.output.range(of: #"version [0-9][0-9.]*"#, options: .regularExpression) else { return nil }
         return String(result.output[range].dropFirst("version ".count))
