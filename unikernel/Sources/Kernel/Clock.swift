@@ -1,0 +1,44 @@
+/// Monotonic time: the TSC, calibrated against the PIT at boot. The PIT's channel 0 also
+/// interrupts 100 times a second so the idle loop wakes for timers.
+public enum Clock {
+    /// Timer interrupts per second.
+    static let hz: UInt64 = 100
+    nonisolated(unsafe) static var ticks: UInt64 = 0
+    nonisolated(unsafe) static var tscAtBoot: UInt64 = 0
+    nonisolated(unsafe) static var tscPerMicrosecond: UInt64 = 1000
+
+    /// Measures the TSC rate over 10 ms of PIT channel 2, then starts channel 0 at `hz`.
+    static func initialize() {
+        let pitHz: UInt64 = 1_193_182
+        let count = UInt16(pitHz / 100)                    // 10 ms
+        outb(0x61, (inb(0x61) & 0xFD) | 0x01)              // gate channel 2 on, speaker off
+        outb(0x43, 0xB0)                                   // channel 2, lo/hi, mode 0
+        outb(0x42, UInt8(truncatingIfNeeded: count))
+        outb(0x42, UInt8(truncatingIfNeeded: count >> 8))
+        let start = cpu_rdtsc()
+        var spins = 0
+        while inb(0x61) & 0x20 == 0 && spins < 50_000_000 { spins += 1 }
+        let elapsed = cpu_rdtsc() &- start
+        tscPerMicrosecond = max(1, elapsed / 10_000)
+        tscAtBoot = start
+        let divisor = UInt16(pitHz / hz)
+        outb(0x43, 0x36)                                   // channel 0, lo/hi, square wave
+        outb(0x40, UInt8(truncatingIfNeeded: divisor))
+        outb(0x40, UInt8(truncatingIfNeeded: divisor >> 8))
+    }
+
+    /// Called by the timer interrupt.
+    static func tick() { ticks &+= 1 }
+
+    /// Microseconds since boot.
+    public static var microseconds: UInt64 { (cpu_rdtsc() &- tscAtBoot) / tscPerMicrosecond }
+
+    /// Milliseconds since boot.
+    public static var milliseconds: UInt64 { microseconds / 1000 }
+
+    /// Spins (keeping the CPU busy, as `/burn` wants) for `ms` milliseconds.
+    public static func spin(milliseconds ms: UInt64) {
+        let end = microseconds &+ ms &* 1000
+        while microseconds < end { cpu_pause() }
+    }
+}
