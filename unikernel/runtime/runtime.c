@@ -51,17 +51,26 @@ int putchar(int c) {
     return c;
 }
 
-// Hash seeds only: a xorshift generator seeded from the TSC (not for cryptography).
+// A xorshift generator seeded from the TSC: hash seeds, TCP initial sequence numbers, DHCP
+// transaction ids (not for cryptography).
+static uint64_t random_state;
+
+static uint64_t random_next(void) {
+    if (random_state == 0) random_state = cpu_rdtsc() | 1;
+    random_state ^= random_state << 13;
+    random_state ^= random_state >> 7;
+    random_state ^= random_state << 17;
+    return random_state;
+}
+
 void arc4random_buf(void *buf, size_t n) {
-    static uint64_t state;
-    if (state == 0) state = cpu_rdtsc() | 1;
     unsigned char *p = buf;
-    for (size_t i = 0; i < n; i++) {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        p[i] = (unsigned char)(state >> 24);
-    }
+    for (size_t i = 0; i < n; i++) p[i] = (unsigned char)(random_next() >> 24);
+}
+
+uint32_t kernel_random32(void) {
+    random_state ^= cpu_rdtsc();
+    return (uint32_t)(random_next() >> 16);
 }
 
 // qemu64 has no SSE4.1 roundsd, which the compiler would use for ceil.

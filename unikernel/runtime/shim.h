@@ -41,6 +41,9 @@ static inline void volatile_store16(void *p, uint16_t v) { *(volatile uint16_t *
 extern char _kernel_end[];
 static inline uintptr_t kernel_end_address(void) { return (uintptr_t)_kernel_end; }
 
+/// 32 pseudo-random bits (xorshift seeded from the TSC; for sequence numbers and ids, not keys).
+uint32_t kernel_random32(void);
+
 /// Writes one byte to COM1 (waits for the transmitter).
 void serial_write_byte(uint8_t byte);
 

@@ -1,7 +1,22 @@
+// hello-unikernel: Sortie's example service, on the Swift unikernel in ../../unikernel.
+//
+// Command line (key=value words):
+//   version=N       the version it reports (default 1)
+//   health=fail     /health answers 503 (for rollback tests)
+//   crash-after=N   the kernel crashes after answering N requests (for autohealing tests)
+//   port=N          the HTTP port (default 80)
+//   name=NAME       the instance name (default: the DHCP host name, else from the MAC)
+//   ip=A.B.C.D/N gateway=A.B.C.D   a static address instead of DHCP
+
+/// The application's entry point, called by the kernel once it has booted.
 func unikernelMain(_ kernel: Kernel) {
-    print("hello from swift: cmdline=\(kernel.commandLine.raw) mem=\(kernel.memory / 1024) KiB t=\(Clock.milliseconds) ms")
-    if kernel.commandLine["trap"] != nil {
-        let a: [Int] = [1]
-        print(a[kernel.commandLine.integer("trap") ?? 5])
+    let config = AppConfig(kernel.commandLine)
+    guard let network = kernel.startNetwork(onReady: { net in
+        print("HELLO-UNIKERNEL READY version=\(config.version) ip=\(net.address.description)")
+    }) else {
+        Power.fail(code: 5)
     }
+    let app = HelloApp(config: config, network: network)
+    _ = HTTPServer(tcp: network.tcp, port: config.port) { request in app.handle(request) }
+    kernel.run()
 }

@@ -9,7 +9,6 @@ public struct KernelCommandLine {
     public init(_ raw: String) {
         self.raw = raw
         let bytes = Array(raw.utf8)
-        var first = true
         var i = 0
         while i < bytes.count {
             while i < bytes.count && bytes[i] == 32 { i += 1 }
@@ -20,9 +19,24 @@ public struct KernelCommandLine {
             if let eq = word.firstIndex(of: UInt8(ascii: "=")) {
                 pairs.append((Array(word[start..<eq]), String(decoding: word[(eq + 1)...], as: UTF8.self)))
             }
-            first = false
         }
-        _ = first
+    }
+
+    /// Whether `key` is set to exactly `value`.
+    public func has(_ key: StaticString, _ value: StaticString) -> Bool {
+        guard let v = self[key] else { return false }
+        return value.withUTF8Buffer { v.utf8.elementsEqual($0) }
+    }
+
+    static func decimal<S: Sequence>(_ digits: S) -> Int? where S.Element == UInt8 {
+        var n = 0
+        var any = false
+        for c in digits {
+            guard c >= 48 && c <= 57, n < 1_000_000_000 else { return nil }
+            n = n * 10 + Int(c - 48)
+            any = true
+        }
+        return any ? n : nil
     }
 
     /// The value of the last `key=value` word for `key`.
@@ -36,12 +50,7 @@ public struct KernelCommandLine {
 
     /// The value of `key` as a non-negative integer, if it is one.
     public func integer(_ key: StaticString) -> Int? {
-        guard let v = self[key], !v.isEmpty else { return nil }
-        var n = 0
-        for c in v.utf8 {
-            guard c >= 48 && c <= 57, n < 1_000_000_000 else { return nil }
-            n = n * 10 + Int(c - 48)
-        }
-        return n
+        guard let v = self[key] else { return nil }
+        return KernelCommandLine.decimal(v.utf8)
     }
 }

@@ -24,15 +24,63 @@ func kmain(_ magic: UInt32, _ infoAddress: UInt32) -> Never {
     Power.powerOff()
 }
 
-/// What the kernel gives an application: its command line, memory size and the network.
+/// What the kernel gives an application: its command line, memory, the network and the
+/// event loop.
 public final class Kernel {
     /// The command line (`key=value` words).
     public let commandLine: KernelCommandLine
     /// Usable RAM in bytes, from the boot loader's memory map.
     public let memory: UInt
+    /// The network, once `startNetwork` found a device.
+    public private(set) var network: NetworkStack? = nil
 
     init(commandLine: KernelCommandLine, memory: UInt) {
         self.commandLine = commandLine
         self.memory = memory
+    }
+
+    /// Finds the virtio-net device and configures IPv4: by DHCP, or statically with
+    /// `ip=A.B.C.D/N` (and `gateway=A.B.C.D`) on the command line. `onReady` runs once an
+    /// address is set. Returns nil (after printing why) when there is no usable device.
+    @discardableResult
+    public func startNetwork(onReady: @escaping (NetworkStack) -> Void) -> NetworkStack? {
+        guard let device = VirtioNet.probe() else {
+            Console.write("network: no legacy virtio-net device (PCI 1af4:1000)\n")
+            return nil
+        }
+        let stack = NetworkStack(device: device)
+        network = stack
+        stack.onConfigured = { [unowned(unsafe) stack] in onReady(stack) }
+        Interrupts.enable(line: device.interruptLine, acknowledge: device.interruptStatusPort)
+        if let ip = commandLine["ip"] {
+            let parts = ip.utf8.split(separator: UInt8(ascii: "/"))
+            let address = parts.first.flatMap { IPv4Address(parsing: String(decoding: $0, as: UTF8.self)) }
+            let prefix = parts.count > 1 ? KernelCommandLine.decimal(parts[1]) ?? 24 : 24
+            let gateway = commandLine["gateway"].flatMap { IPv4Address(parsing: $0) } ?? .any
+            if let address {
+                stack.configureStatic(address: address, prefixLength: prefix, router: gateway)
+                return stack
+            }
+            Console.write("network: ip= is not A.B.C.D/N; using DHCP\n")
+        }
+        stack.dhcp = DHCPClient()
+        return stack
+    }
+
+    /// The event loop: network, timers, then `hlt` until the next interrupt. Never returns.
+    public func run() -> Never {
+        while true {
+            _ = Interrupts.takePending()
+            if let net = network {
+                net.poll()
+                net.runTimers()
+            }
+            cpu_cli()
+            if Interrupts.pending == 0 && !(network?.hasWork ?? false) {
+                cpu_sti_hlt()
+            } else {
+                cpu_sti()
+            }
+        }
     }
 }

@@ -1,0 +1,17 @@
+/// The example's settings, from the kernel command line.
+struct AppConfig {
+    var version: String
+    var healthFails: Bool
+    var crashAfter: Int?
+    var port: UInt16
+    var name: String?
+
+    init(_ cmd: KernelCommandLine) {
+        version = cmd["version"] ?? "1"
+        healthFails = cmd.has("health", "fail")
+        crashAfter = cmd.integer("crash-after")
+        port = UInt16(truncatingIfNeeded: cmd.integer("port") ?? 80)
+        if port == 0 { port = 80 }
+        name = cmd["name"]
+    }
+}

@@ -1,0 +1,66 @@
+/// A 48-bit Ethernet address.
+public struct MACAddress: Equatable, Hashable, Sendable {
+    /// The address in the low 48 bits, first byte most significant.
+    public var value: UInt64
+
+    public init(_ value: UInt64) { self.value = value & 0xFFFF_FFFF_FFFF }
+
+    public static let broadcast = MACAddress(0xFFFF_FFFF_FFFF)
+    public static let zero = MACAddress(0)
+
+    /// `52:54:00:12:34:56`.
+    public var description: String {
+        var s = ""
+        for i in 0..<6 {
+            if i > 0 { s += ":" }
+            s += hexByte(UInt8(truncatingIfNeeded: value >> UInt64(40 - 8 * i)))
+        }
+        return s
+    }
+}
+
+/// An IPv4 address (host byte order in `value`).
+public struct IPv4Address: Equatable, Hashable, Sendable {
+    public var value: UInt32
+
+    public init(_ value: UInt32) { self.value = value }
+    public init(_ a: UInt8, _ b: UInt8, _ c: UInt8, _ d: UInt8) {
+        value = UInt32(a) << 24 | UInt32(b) << 16 | UInt32(c) << 8 | UInt32(d)
+    }
+
+    public static let any = IPv4Address(0)
+    public static let broadcast = IPv4Address(0xFFFF_FFFF)
+
+    /// Parses dotted decimal (`10.0.2.15`).
+    public init?(parsing text: String) {
+        var parts: [UInt32] = [0]
+        var digits = 0
+        for c in text.utf8 {
+            if c == UInt8(ascii: ".") {
+                guard digits > 0, parts.count < 4 else { return nil }
+                parts.append(0)
+                digits = 0
+            } else if c >= 48 && c <= 57 {
+                parts[parts.count - 1] = parts[parts.count - 1] * 10 + UInt32(c - 48)
+                digits += 1
+                guard parts[parts.count - 1] <= 255, digits <= 3 else { return nil }
+            } else {
+                return nil
+            }
+        }
+        guard parts.count == 4, digits > 0 else { return nil }
+        value = parts[0] << 24 | parts[1] << 16 | parts[2] << 8 | parts[3]
+    }
+
+    /// `10.0.2.15`.
+    public var description: String {
+        "\(value >> 24).\((value >> 16) & 0xFF).\((value >> 8) & 0xFF).\(value & 0xFF)"
+    }
+}
+
+func hexByte(_ b: UInt8) -> String {
+    let digits: StaticString = "0123456789abcdef"
+    return digits.withUTF8Buffer { d in
+        String(decoding: [d[Int(b >> 4)], d[Int(b & 0xF)]], as: UTF8.self)
+    }
+}
