@@ -47,7 +47,7 @@ public final class NetworkStack {
         }
     }
 
-    /// Runs TCP and DHCP timers (at most every 10 ms).
+    /// Runs TCP and DHCP timers (at most every 10 ms; the clock interrupt comes every 20 ms).
     func runTimers() {
         let now = Clock.milliseconds
         guard now &- lastTimerRun >= 10 else { return }
