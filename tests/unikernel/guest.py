@@ -1,8 +1,10 @@
 """Running hello-unikernel in QEMU (TCG) for the tests and the benchmark."""
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import threading
@@ -13,11 +15,18 @@ REPO = Path(__file__).resolve().parents[2]
 READY = "HELLO-UNIKERNEL READY"
 
 
+def _die_with_parent() -> None:
+    """In the child: SIGKILL when the test process dies, so no QEMU outlives a test run."""
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
 def build_kernel(out: Path) -> Path:
     """Builds hello-unikernel with unikernel/build.sh into `out` (seconds, nothing downloaded)."""
     env = dict(os.environ, PATH=os.environ.get("PATH", "") + ":/opt/swift/usr/bin")
-    subprocess.run([str(REPO / "unikernel" / "build.sh"), str(REPO / "examples" / "hello-unikernel" / "Sources"), str(out)],
-                   check=True, env=env, capture_output=True, text=True)
+    run = subprocess.run([str(REPO / "unikernel" / "build.sh"), str(REPO / "examples" / "hello-unikernel" / "Sources"),
+                          str(out)], env=env, capture_output=True, text=True)
+    if run.returncode != 0:
+        raise RuntimeError(f"unikernel/build.sh failed:\n{run.stdout}{run.stderr}")
     return out
 
 
@@ -51,7 +60,8 @@ class Guest:
         if debug_exit:
             args += ["-device", "isa-debug-exit,iobase=0xf4,iosize=4"]
         self.started = time.monotonic()
-        self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                        preexec_fn=_die_with_parent)
         self.lines: list[tuple[float, str]] = []
         self._changed = threading.Condition()
         threading.Thread(target=self._read, daemon=True).start()

@@ -14,7 +14,7 @@ import time
 import traceback
 import urllib.request
 
-from scapy.all import ARP, ICMP, IP, TCP, UDP, Ether, IPOption_NOP, Raw, conf  # type: ignore
+from scapy.all import ARP, BOOTP, DHCP, ICMP, IP, TCP, UDP, Ether, IPOption_NOP, Raw, conf  # type: ignore
 
 conf.verb = 0
 TAP, GMAC, GIP = sys.argv[1], sys.argv[2].lower(), sys.argv[3]
@@ -373,6 +373,33 @@ def s_fuzz():
     time.sleep(0.5)
     after = stats()
     return {"malformed_delta": after["malformed"] - before["malformed"], "http_ok": http_ok()}
+
+
+def s_dhcp_server():
+    """A DHCP server for the guest (lease 6 s, T1 2 s, MTU 1400, host name uk-test-1) until it has
+    answered a discover, a request and one renewal (at most 15 s); returns what the guest sent."""
+    log = []
+    acks = 0
+    end = time.time() + 15
+    while time.time() < end and acks < 2:
+        p = recv(lambda q: UDP in q and q[UDP].dport == 67 and DHCP in q, end - time.time())
+        if p is None:
+            break
+        opts = dict(o for o in p[DHCP].options if isinstance(o, tuple))
+        kind = opts.get("message-type")
+        log.append({"t": time.time(), "type": kind, "ciaddr": p[BOOTP].ciaddr, "dst": p[IP].dst, "src": p[IP].src,
+                    "requested": opts.get("requested_addr"), "server_id": opts.get("server_id")})
+        answer = 2 if kind == 1 else 5
+        if answer == 5:
+            acks += 1
+        renewing = p[BOOTP].ciaddr != "0.0.0.0"
+        send(Ether(src=MYMAC, dst=GMAC) / IP(src="10.9.0.1", dst=GIP if renewing else "255.255.255.255")
+             / UDP(sport=67, dport=68)
+             / BOOTP(op=2, xid=p[BOOTP].xid, yiaddr=GIP, siaddr="10.9.0.1", chaddr=p[BOOTP].chaddr, flags=p[BOOTP].flags)
+             / DHCP(options=[("message-type", answer), ("server_id", "10.9.0.1"), ("subnet_mask", "255.255.255.0"),
+                             ("router", "10.9.0.1"), ("interface-mtu", 1400), ("lease_time", 6), ("renewal_time", 2),
+                             ("rebinding_time", 4), ("hostname", b"uk-test-1"), "end"]))
+    return {"log": log}
 
 
 def s_stats():

@@ -42,6 +42,7 @@ extension NetworkStack {
         guard op == 1 || op == 2 else { stats.malformed += 1; return }
         if address != .any && (targetIP == address || arp.lookup(senderIP, now: Clock.milliseconds) != nil) {
             arp.update(senderIP, senderMAC, now: Clock.milliseconds)
+            releaseWaiting(for: senderIP, mac: senderMAC)
         }
         if op == 1 && address != .any && targetIP == address {
             stats.arpRequestsAnswered += 1
@@ -65,11 +66,16 @@ extension NetworkStack {
         }
     }
 
+    /// Where a packet for `ip` goes first: `ip` itself on our network, else the router.
+    func nextHop(_ ip: IPv4Address) -> IPv4Address {
+        (ip.value & netmask.value) == (address.value & netmask.value) || router == .any ? ip : router
+    }
+
     /// The MAC address to send an IPv4 packet for `ip` to (the router's for other networks),
     /// or nil after sending an ARP request (rate limited) when it is not known yet.
     func resolve(_ ip: IPv4Address) -> MACAddress? {
         if ip == .broadcast || (netmask.value != 0 && ip.value == address.value | ~netmask.value) { return .broadcast }
-        let hop = (ip.value & netmask.value) == (address.value & netmask.value) || router == .any ? ip : router
+        let hop = nextHop(ip)
         let now = Clock.milliseconds
         if let m = arp.lookup(hop, now: now) { return m }
         if now &- lastARPRequest >= 100 || lastARPTarget != hop {

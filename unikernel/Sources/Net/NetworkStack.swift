@@ -18,6 +18,9 @@ public final class NetworkStack {
     var lastARPRequest: UInt64 = 0
     var lastARPTarget: IPv4Address = .any
     var ipIdentification: UInt16 = 1
+    /// IPv4 packets waiting for an ARP reply: next hop and the packet (at most `maxWaiting`).
+    var waitingForARP: [(hop: IPv4Address, packet: [UInt8], queued: UInt64)] = []
+    static let maxWaiting = 16
     var dhcp: DHCPClient? = nil
     /// TCP: connections and listeners.
     public let tcp: TCP
@@ -134,16 +137,16 @@ public final class NetworkStack {
         }
     }
 
-    /// Sends an IPv4 packet; `build` writes the payload and returns its length. False when the
-    /// next hop's MAC is unknown yet (an ARP request went out) or no buffer was free.
+    /// Sends an IPv4 packet; `build` writes the payload and returns its length. When the next
+    /// hop's MAC is not known yet, the packet waits (briefly, a few per address) for the ARP reply.
+    /// False when it could not be sent or queued.
     @discardableResult
     func sendIPv4(to destination: IPv4Address, protocol proto: UInt8, from source: IPv4Address? = nil,
                   _ build: (UnsafeMutableRawPointer) -> Int) -> Bool {
-        guard let next = resolve(destination) else { return false }
         let src = source ?? address
         ipIdentification &+= 1
         let id = ipIdentification
-        return sendFrame(to: next, type: 0x0800) { p in
+        func write(_ p: UnsafeMutableRawPointer) -> Int {
             let n = build(p + 20)
             guard n > 0 else { return 0 }
             p.setByte(0, 0x45)
@@ -159,6 +162,37 @@ public final class NetworkStack {
             p.setBE16(10, Checksum.finish(Checksum.add(p, 20)))
             return 20 + n
         }
+        if let next = resolve(destination) {
+            return sendFrame(to: next, type: 0x0800, write)
+        }
+        let hop = nextHop(destination)
+        var waiting = 0
+        for w in waitingForARP where w.hop == hop { waiting += 1 }
+        guard waiting < 4, waitingForARP.count < NetworkStack.maxWaiting else { return false }
+        var packet = [UInt8](repeating: 0, count: VirtioNet.maxFrame - 14)
+        let n = packet.withUnsafeMutableBytes { write($0.baseAddress!) }
+        guard n > 0 else { return false }
+        packet.removeLast(packet.count - n)
+        waitingForARP.append((hop, packet, Clock.milliseconds))
+        return true
+    }
+
+    /// Sends the packets that waited for `hop`'s MAC address; drops those waiting over a second.
+    func releaseWaiting(for hop: IPv4Address, mac: MACAddress) {
+        guard !waitingForARP.isEmpty else { return }
+        let now = Clock.milliseconds
+        var keep: [(hop: IPv4Address, packet: [UInt8], queued: UInt64)] = []
+        for w in waitingForARP {
+            if w.hop == hop {
+                sendFrame(to: mac, type: 0x0800) { p in
+                    w.packet.withUnsafeBytes { p.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+                    return w.packet.count
+                }
+            } else if now &- w.queued < 1000 {
+                keep.append(w)
+            }
+        }
+        waitingForARP = keep
     }
 
     // MARK: ICMP
