@@ -31,4 +31,6 @@ gcc -c -O2 -m64 -ffreestanding -fno-builtin -fno-stack-protector -fno-pic -mno-r
 ld -n -static -nostdlib -z max-page-size=0x1000 --build-id=none -z noexecstack \
     --no-warn-rwx-segments -T "$kernel/boot/linker.ld" -o "$obj/kernel64.elf" \
     "$obj/boot.o" "$obj/swift.o" "$obj/runtime.o"
-objcopy -O elf32-i386 --strip-debug "$obj/kernel64.elf" "$out"
+# The kernel as booted, without symbols; OUTPUT.sym keeps them (addr2line -e OUTPUT.sym RIP).
+objcopy -O elf32-i386 --strip-all "$obj/kernel64.elf" "$out"
+cp "$obj/kernel64.elf" "$out.sym"
