@@ -21,14 +21,14 @@ swiftc=$(command -v swiftc || echo /opt/swift/usr/bin/swiftc)
 
 as --64 -o "$obj/boot.o" "$kernel/boot/boot.S"
 gcc -c -O2 -m64 -ffreestanding -fno-builtin -fno-stack-protector -fno-pic -mno-red-zone \
-    -fno-asynchronous-unwind-tables -Wall -Wextra -Werror \
+    -fno-asynchronous-unwind-tables -ffunction-sections -fdata-sections -Wall -Wextra -Werror \
     -I "$kernel/runtime" -o "$obj/runtime.o" "$kernel/runtime/runtime.c"
 (cd "$obj" && "$swiftc" -enable-experimental-feature Embedded -target x86_64-unknown-none-elf \
     -swift-version 6 -wmo -parse-as-library -Osize -module-name Unikernel \
-    -Xfrontend -disable-stack-protector -Xcc -mno-red-zone \
+    -Xfrontend -disable-stack-protector -Xfrontend -function-sections -Xcc -mno-red-zone \
     -import-objc-header "$kernel/runtime/shim.h" -warnings-as-errors \
     -c $(find "$kernel/Sources" "$app" -name '*.swift' | sort) -o "$obj/swift.o")
-ld -n -static -nostdlib -z max-page-size=0x1000 --build-id=none -z noexecstack \
+ld -n -static -nostdlib -z max-page-size=0x1000 --build-id=none -z noexecstack --gc-sections \
     --no-warn-rwx-segments -T "$kernel/boot/linker.ld" -o "$obj/kernel64.elf" \
     "$obj/boot.o" "$obj/swift.o" "$obj/runtime.o"
 # The kernel as booted, without symbols; OUTPUT.sym keeps them (addr2line -e OUTPUT.sym RIP).

@@ -33,14 +33,25 @@ public final class HTTPServer {
 
     /// The bytes of a response: status line, headers, body (none for HEAD).
     static func serialize(_ r: HTTPResponse, keepAlive: Bool, head: Bool) -> [UInt8] {
-        var text = "HTTP/1.1 \(r.status) "
-        HTTPResponse.reason(r.status).withUTF8Buffer { text += String(decoding: $0, as: UTF8.self) }
-        text += "\r\nContent-Type: \(r.contentType)\r\nContent-Length: \(r.body.count)\r\n"
-        for h in r.headers { text += "\(h.name): \(h.value)\r\n" }
-        text += keepAlive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n"
-        var bytes = Array(text.utf8)
-        if !head { bytes.append(contentsOf: r.body) }
-        return bytes
+        var w = ByteWriter(capacity: 160 + (head ? 0 : r.body.count))
+        w.append("HTTP/1.1 ")
+        w.append(decimal: r.status)
+        w.append(" ")
+        w.append(HTTPResponse.reason(r.status))
+        w.append("\r\nContent-Type: ")
+        w.append(r.contentType)
+        w.append("\r\nContent-Length: ")
+        w.append(decimal: r.body.count)
+        w.append("\r\n")
+        for h in r.headers {
+            w.append(h.name)
+            w.append(": ")
+            w.append(h.value)
+            w.append("\r\n")
+        }
+        w.append(keepAlive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n")
+        if !head { w.append(r.body) }
+        return w.bytes
     }
 }
 
@@ -83,7 +94,7 @@ final class HTTPSession: TCPConnectionDelegate {
             case .incomplete:
                 return
             case .failure(let status):
-                respond(HTTPResponse.text("\(status) ", status: status).withReason(status), keepAlive: false, head: false)
+                respond(.error(status), keepAlive: false, head: false)
                 return
             case .request(let request, let consumed):
                 buffer.removeFirst(consumed)
@@ -112,7 +123,7 @@ final class HTTPSession: TCPConnectionDelegate {
     func tcpConnectionTimer(_ c: TCPConnection, now: UInt64) {
         guard !closing else { return }
         if !buffer.isEmpty && now &- requestStarted > HTTPServer.requestTimeout {
-            respond(HTTPResponse.text("408 Request Timeout\n", status: 408), keepAlive: false, head: false)
+            respond(.error(408), keepAlive: false, head: false)
         } else if buffer.isEmpty && now &- lastActivity > HTTPServer.idleTimeout {
             closing = true
             c.close()
@@ -125,12 +136,13 @@ final class HTTPSession: TCPConnectionDelegate {
 }
 
 extension HTTPResponse {
-    /// The body `NNN Reason\n` for an error status.
-    func withReason(_ status: Int) -> HTTPResponse {
-        var r = self
-        var text = "\(status) "
-        HTTPResponse.reason(status).withUTF8Buffer { text += String(decoding: $0, as: UTF8.self) }
-        r.body = Array((text + "\n").utf8)
-        return r
+    /// A plain-text answer `NNN Reason` for an error status.
+    static func error(_ status: Int) -> HTTPResponse {
+        var w = ByteWriter(capacity: 40)
+        w.append(decimal: status)
+        w.append(" ")
+        w.append(HTTPResponse.reason(status))
+        w.append("\n")
+        return HTTPResponse(status: status, body: w.bytes)
     }
 }

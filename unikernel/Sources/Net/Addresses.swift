@@ -54,7 +54,12 @@ public struct IPv4Address: Equatable, Hashable, Sendable {
 
     /// `10.0.2.15`.
     public var description: String {
-        "\(value >> 24).\((value >> 16) & 0xFF).\((value >> 8) & 0xFF).\(value & 0xFF)"
+        var w = ByteWriter(capacity: 16)
+        for shift in [24, 16, 8, 0] as [UInt32] {
+            w.append(decimal: (value >> shift) & 0xFF)
+            if shift != 0 { w.append(".") }
+        }
+        return String(decoding: w.bytes, as: UTF8.self)
     }
 }
 

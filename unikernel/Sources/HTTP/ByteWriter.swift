@@ -1,0 +1,29 @@
+/// Builds bytes without `String` interpolation (which costs code size in Embedded Swift).
+public struct ByteWriter {
+    public private(set) var bytes: [UInt8] = []
+
+    public init(capacity: Int = 256) { bytes.reserveCapacity(capacity) }
+
+    public mutating func append(_ text: StaticString) {
+        text.withUTF8Buffer { bytes.append(contentsOf: $0) }
+    }
+
+    public mutating func append(_ text: String) {
+        bytes.append(contentsOf: text.utf8)
+    }
+
+    public mutating func append(_ other: [UInt8]) {
+        bytes.append(contentsOf: other)
+    }
+
+    /// Appends `value` in decimal.
+    public mutating func append<T: BinaryInteger>(decimal value: T) {
+        var v = UInt64(truncatingIfNeeded: value)
+        var digits: [UInt8] = []
+        repeat {
+            digits.append(48 + UInt8(v % 10))
+            v /= 10
+        } while v > 0
+        bytes.append(contentsOf: digits.reversed())
+    }
+}
