@@ -25,7 +25,7 @@ gcc -c -O2 -m64 -ffreestanding -fno-builtin -fno-stack-protector -fno-pic -mno-r
     -I "$kernel/runtime" -o "$obj/runtime.o" "$kernel/runtime/runtime.c"
 (cd "$obj" && "$swiftc" -enable-experimental-feature Embedded -target x86_64-unknown-none-elf \
     -swift-version 6 -wmo -parse-as-library -Osize -module-name Unikernel \
-    -Xfrontend -disable-stack-protector -Xfrontend -function-sections -Xcc -mno-red-zone \
+    -Xfrontend -disable-stack-protector -Xfrontend -function-sections -Xllvm -sil-disable-pass=closure-specialize -Xcc -mno-red-zone \
     -import-objc-header "$kernel/runtime/shim.h" -warnings-as-errors \
     -c $(find "$kernel/Sources" "$app" -name '*.swift' | sort) -o "$obj/swift.o")
 ld -n -static -nostdlib -z max-page-size=0x1000 --build-id=none -z noexecstack --gc-sections \

@@ -12,7 +12,7 @@
 func unikernelMain(_ kernel: Kernel) {
     let config = AppConfig(kernel.commandLine)
     guard let network = kernel.startNetwork(onReady: { net in
-        print("HELLO-UNIKERNEL READY version=\(config.version) ip=\(net.address.description)")
+        print("HELLO-UNIKERNEL READY version=" + config.version + " ip=" + net.address.description)
     }) else {
         Power.fail(code: 5)
     }

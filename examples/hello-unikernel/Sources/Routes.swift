@@ -12,9 +12,10 @@ final class HelloApp {
     var instanceName: String {
         if let n = config.name { return n }
         if let h = network.hostName { return h }
-        var s = "hello-"
-        for i in 3..<6 { s += hexByte(UInt8(truncatingIfNeeded: network.mac.value >> UInt64(40 - 8 * i))) }
-        return s
+        var w = ByteWriter(capacity: 12)
+        w.append("hello-")
+        for i in 3..<6 { w.append(hex: UInt8(truncatingIfNeeded: network.mac.value >> UInt64(40 - 8 * i))) }
+        return String(decoding: w.bytes, as: UTF8.self)
     }
 
     func handle(_ request: HTTPRequest) -> HTTPResponse {

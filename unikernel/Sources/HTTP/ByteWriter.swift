@@ -16,6 +16,11 @@ public struct ByteWriter {
         bytes.append(contentsOf: other)
     }
 
+    /// Appends `byte` as two lowercase hexadecimal digits.
+    public mutating func append(hex byte: UInt8) {
+        for nibble in [byte >> 4, byte & 0xF] { bytes.append(nibble < 10 ? 48 + nibble : 87 + nibble) }
+    }
+
     /// Appends `value` in decimal.
     public mutating func append<T: BinaryInteger>(decimal value: T) {
         var v = UInt64(truncatingIfNeeded: value)

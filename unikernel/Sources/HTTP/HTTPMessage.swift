@@ -1,4 +1,4 @@
-/// An HTTP/1.1 request as the server parsed it.
+/// An HTTP/1.1 request as the server parsed it. Header fields stay as bytes until asked for.
 public struct HTTPRequest {
     public var method: String
     /// The request target as sent (`/path?query`).
@@ -9,13 +9,30 @@ public struct HTTPRequest {
     public var query: String
     /// 0 for HTTP/1.0, 1 for HTTP/1.1.
     public var minorVersion: Int
-    public var headers: [(name: String, value: String)]
     public var body: [UInt8]
+    /// The request line and header fields as received, and where each field's name and value are.
+    let head: [UInt8]
+    let fields: [(name: Range<Int>, value: Range<Int>)]
 
-    /// The value of the first header called `name` (ASCII case-insensitive).
+    /// Every header field, in order.
+    public var headers: [(name: String, value: String)] {
+        fields.map { (String(decoding: head[$0.name], as: UTF8.self), String(decoding: head[$0.value], as: UTF8.self)) }
+    }
+
+    /// The value of the first header field called `name` (ASCII case-insensitive).
     public func header(_ name: StaticString) -> String? {
-        for h in headers where asciiEqualsIgnoringCase(h.name, name) { return h.value }
+        for f in fields where asciiEqualsIgnoringCase(head[f.name], name) {
+            return String(decoding: head[f.value], as: UTF8.self)
+        }
         return nil
+    }
+
+    /// Whether header field `name` has exactly the value `value`, both ASCII case-insensitive.
+    public func header(_ name: StaticString, is value: StaticString) -> Bool {
+        for f in fields where asciiEqualsIgnoringCase(head[f.name], name) {
+            return asciiEqualsIgnoringCase(head[f.value], value)
+        }
+        return false
     }
 
     /// Whether the method is `m` (exactly).
@@ -26,12 +43,18 @@ public struct HTTPRequest {
 
     /// The value of `name=value` in the query string, if present (not percent-decoded).
     public func queryItem(_ name: StaticString) -> String? {
+        let q = Array(query.utf8)
         var result: String? = nil
-        for item in query.utf8.split(separator: UInt8(ascii: "&")) {
-            let parts = item.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
-            if let key = parts.first, name.withUTF8Buffer({ key.elementsEqual($0) }) {
-                result = parts.count > 1 ? String(decoding: parts[1], as: UTF8.self) : ""
+        var start = 0
+        while start <= q.count {
+            var end = start
+            while end < q.count && q[end] != UInt8(ascii: "&") { end += 1 }
+            var eq = start
+            while eq < end && q[eq] != UInt8(ascii: "=") { eq += 1 }
+            if name.withUTF8Buffer({ $0.elementsEqual(q[start..<eq]) }) {
+                result = eq < end ? String(decoding: q[(eq + 1)..<end], as: UTF8.self) : ""
             }
+            start = end + 1
         }
         return result
     }
@@ -95,10 +118,14 @@ func bytesEqual(_ s: String, _ t: StaticString) -> Bool {
     t.withUTF8Buffer { s.utf8.elementsEqual($0) }
 }
 
-func asciiEqualsIgnoringCase(_ s: String, _ t: StaticString) -> Bool {
+func asciiEqualsIgnoringCase(_ s: ArraySlice<UInt8>, _ t: StaticString) -> Bool {
     t.withUTF8Buffer { tb in
-        guard s.utf8.count == tb.count else { return false }
-        for (a, b) in zip(s.utf8, tb) where asciiLower(a) != asciiLower(b) { return false }
+        guard s.count == tb.count else { return false }
+        var i = s.startIndex
+        for b in tb {
+            if asciiLower(s[i]) != asciiLower(b) { return false }
+            i += 1
+        }
         return true
     }
 }

@@ -28,73 +28,89 @@ enum HTTPParser {
             if b.count > 0 && !isTokenChar(b[0]) && !(b[0] == 13 || b[0] == 10) { return .failure(status: 400) }
             return b.count > maxHeaderBytes ? .failure(status: 431) : .incomplete
         }
-        var lines: [Range<Int>] = []
-        var start = 0
-        i = 0
-        while i < end {
-            if b[i] == 13 && b[i + 1] == 10 {
-                lines.append(start..<i)
-                start = i + 2
-                i += 2
-            } else {
-                if b[i] == 10 || b[i] == 13 || b[i] == 0 { return .failure(status: 400) }
+        // Lines of the head (CR LF separated; a lone CR, LF or NUL is refused). RFC 9112 §2.2:
+        // empty lines before the request line are ignored.
+        var lineStart = 0
+        while lineStart + 1 < end && b[lineStart] == 13 && b[lineStart + 1] == 10 { lineStart += 2 }
+        func lineEnd(from start: Int) -> Int? {
+            var i = start
+            while i < end {
+                if b[i] == 13 && b[i + 1] == 10 { return i }
+                if b[i] == 10 || b[i] == 13 || b[i] == 0 { return nil }
                 i += 1
             }
+            return end
         }
-        lines.append(start..<end)
-        // RFC 9112 §2.2: empty lines before the request line are ignored.
-        while let first = lines.first, first.isEmpty { lines.removeFirst() }
-        guard let requestLine = lines.first else { return .failure(status: 400) }
+        guard let requestEnd = lineEnd(from: lineStart) else { return .failure(status: 400) }
+        let requestLine = lineStart..<requestEnd
 
-        // Request line: method SP target SP HTTP-version.
-        let rl = b[requestLine]
-        let parts = rl.split(separator: 32, omittingEmptySubsequences: false)
-        guard parts.count == 3, !parts[0].isEmpty, parts[0].allSatisfy(isTokenChar), !parts[1].isEmpty,
-              parts[1].allSatisfy({ $0 > 32 && $0 < 127 }) else { return .failure(status: 400) }
-        let version = Array(parts[2])
-        guard version.count == 8, version[0...4].elementsEqual("HTTP/".utf8), version[6] == UInt8(ascii: ".") else {
-            return .failure(status: 400)
+        // Request line: method SP target SP HTTP-version (exactly two spaces).
+        var spaces: [Int] = []
+        for i in requestLine where b[i] == 32 { spaces.append(i) }
+        guard spaces.count == 2 else { return .failure(status: 400) }
+        let methodRange = requestLine.lowerBound..<spaces[0]
+        let targetRange = (spaces[0] + 1)..<spaces[1]
+        let versionRange = (spaces[1] + 1)..<requestLine.upperBound
+        guard !methodRange.isEmpty, !targetRange.isEmpty, versionRange.count == 8 else { return .failure(status: 400) }
+        for i in methodRange where !isTokenChar(b[i]) { return .failure(status: 400) }
+        for i in targetRange where b[i] <= 32 || b[i] >= 127 { return .failure(status: 400) }
+        let v = versionRange.lowerBound
+        guard b[v] == 72, b[v + 1] == 84, b[v + 2] == 84, b[v + 3] == 80, b[v + 4] == 47, b[v + 6] == 46 else {
+            return .failure(status: 400)                     // "HTTP/x.y"
         }
-        guard version[5] == UInt8(ascii: "1"), version[7] == UInt8(ascii: "0") || version[7] == UInt8(ascii: "1") else {
-            return .failure(status: 505)
-        }
-        let target = parts[1]
-        guard target.first == UInt8(ascii: "/") || target.elementsEqual("*".utf8) else { return .failure(status: 400) }
-        let q = target.firstIndex(of: UInt8(ascii: "?"))
+        guard b[v + 5] == 49, b[v + 7] == 48 || b[v + 7] == 49 else { return .failure(status: 505) }
+        let t = targetRange.lowerBound
+        guard b[t] == 47 || (targetRange.count == 1 && b[t] == 42) else { return .failure(status: 400) }
+        var q = targetRange.upperBound
+        for i in targetRange where b[i] == 63 { q = i; break }
 
-        var headers: [(name: String, value: String)] = []
+        // Header fields: name ":" OWS value OWS.
+        var fields: [(name: Range<Int>, value: Range<Int>)] = []
         var contentLength = -1
-        for line in lines.dropFirst() {
-            let h = b[line]
-            guard let colon = h.firstIndex(of: UInt8(ascii: ":")), colon > h.startIndex,
-                  h[h.startIndex..<colon].allSatisfy(isTokenChar) else { return .failure(status: 400) }
+        var start = requestEnd + 2
+        while start < end {
+            guard let stop = lineEnd(from: start) else { return .failure(status: 400) }
+            var colon = start
+            while colon < stop && b[colon] != 58 { colon += 1 }
+            guard colon < stop, colon > start else { return .failure(status: 400) }
+            for i in start..<colon where !isTokenChar(b[i]) { return .failure(status: 400) }
             var vs = colon + 1
-            var ve = h.endIndex
-            while vs < ve && (h[vs] == 32 || h[vs] == 9) { vs += 1 }
-            while ve > vs && (h[ve - 1] == 32 || h[ve - 1] == 9) { ve -= 1 }
-            let name = String(decoding: h[h.startIndex..<colon], as: UTF8.self)
-            let value = String(decoding: h[vs..<ve], as: UTF8.self)
-            if asciiEqualsIgnoringCase(name, "content-length") {
-                guard let n = decimal(h[vs..<ve]), contentLength < 0 || contentLength == n else { return .failure(status: 400) }
+            var ve = stop
+            while vs < ve && (b[vs] == 32 || b[vs] == 9) { vs += 1 }
+            while ve > vs && (b[ve - 1] == 32 || b[ve - 1] == 9) { ve -= 1 }
+            let name = (start - lineStart)..<(colon - lineStart)
+            let value = (vs - lineStart)..<(ve - lineStart)
+            if nameIs(b, start..<colon, "content-length") {
+                guard let n = decimal(b[vs..<ve]), contentLength < 0 || contentLength == n else { return .failure(status: 400) }
                 contentLength = n
-            } else if asciiEqualsIgnoringCase(name, "transfer-encoding") {
+            } else if nameIs(b, start..<colon, "transfer-encoding") {
                 return .failure(status: 501)
             }
-            headers.append((name, value))
+            fields.append((name, value))
+            start = stop + 2
         }
         let bodyStart = end + 4
         let bodyLength = max(contentLength, 0)
         if bodyLength > maxBodyBytes { return .failure(status: 413) }
         if b.count - bodyStart < bodyLength { return .incomplete }
         let request = HTTPRequest(
-            method: String(decoding: parts[0], as: UTF8.self),
-            target: String(decoding: target, as: UTF8.self),
-            path: String(decoding: target[target.startIndex..<(q ?? target.endIndex)], as: UTF8.self),
-            query: q.map { String(decoding: target[($0 + 1)...], as: UTF8.self) } ?? "",
-            minorVersion: version[7] == UInt8(ascii: "1") ? 1 : 0,
-            headers: headers,
-            body: Array(b[bodyStart..<(bodyStart + bodyLength)]))
+            method: String(decoding: b[methodRange], as: UTF8.self),
+            target: String(decoding: b[targetRange], as: UTF8.self),
+            path: String(decoding: b[t..<q], as: UTF8.self),
+            query: q < targetRange.upperBound ? String(decoding: b[(q + 1)..<targetRange.upperBound], as: UTF8.self) : "",
+            minorVersion: b[v + 7] == 49 ? 1 : 0,
+            body: Array(b[bodyStart..<(bodyStart + bodyLength)]),
+            head: Array(b[lineStart..<end]),
+            fields: fields)
         return .request(request, consumed: bodyStart + bodyLength)
+    }
+
+    static func nameIs(_ b: UnsafeRawBufferPointer, _ r: Range<Int>, _ name: StaticString) -> Bool {
+        name.withUTF8Buffer { n in
+            guard r.count == n.count else { return false }
+            for (k, i) in r.enumerated() where asciiLower(b[i]) != n[k] { return false }
+            return true
+        }
     }
 
     /// RFC 9110 tchar.

@@ -100,10 +100,8 @@ final class HTTPSession: TCPConnectionDelegate {
                 buffer.removeFirst(consumed)
                 requestStarted = Clock.milliseconds
                 var keepAlive = request.minorVersion == 1
-                if let c = request.header("connection") {
-                    if asciiEqualsIgnoringCase(c, "close") { keepAlive = false }
-                    if asciiEqualsIgnoringCase(c, "keep-alive") { keepAlive = true }
-                }
+                if request.header("connection", is: "close") { keepAlive = false }
+                if request.header("connection", is: "keep-alive") { keepAlive = true }
                 let response = server.handler(request)
                 respond(response, keepAlive: keepAlive, head: request.methodIs("HEAD"))
             }

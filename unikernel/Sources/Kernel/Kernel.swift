@@ -53,9 +53,10 @@ public final class Kernel {
         stack.onConfigured = { [unowned(unsafe) stack] in onReady(stack) }
         Interrupts.enable(line: device.interruptLine, acknowledge: device.interruptStatusPort)
         if let ip = commandLine["ip"] {
-            let parts = ip.utf8.split(separator: UInt8(ascii: "/"))
-            let address = parts.first.flatMap { IPv4Address(parsing: String(decoding: $0, as: UTF8.self)) }
-            let prefix = parts.count > 1 ? KernelCommandLine.decimal(parts[1]) ?? 24 : 24
+            let bytes = Array(ip.utf8)
+            let slash = bytes.firstIndex(of: UInt8(ascii: "/")) ?? bytes.count
+            let address = IPv4Address(parsing: String(decoding: bytes[..<slash], as: UTF8.self))
+            let prefix = slash < bytes.count ? KernelCommandLine.decimal(bytes[(slash + 1)...]) ?? 24 : 24
             let gateway = commandLine["gateway"].flatMap { IPv4Address(parsing: $0) } ?? .any
             if let address {
                 stack.configureStatic(address: address, prefixLength: prefix, router: gateway)

@@ -10,12 +10,12 @@ public struct MACAddress: Equatable, Hashable, Sendable {
 
     /// `52:54:00:12:34:56`.
     public var description: String {
-        var s = ""
+        var w = ByteWriter(capacity: 17)
         for i in 0..<6 {
-            if i > 0 { s += ":" }
-            s += hexByte(UInt8(truncatingIfNeeded: value >> UInt64(40 - 8 * i)))
+            if i > 0 { w.append(":") }
+            w.append(hex: UInt8(truncatingIfNeeded: value >> UInt64(40 - 8 * i)))
         }
-        return s
+        return String(decoding: w.bytes, as: UTF8.self)
     }
 }
 
@@ -33,23 +33,25 @@ public struct IPv4Address: Equatable, Hashable, Sendable {
 
     /// Parses dotted decimal (`10.0.2.15`).
     public init?(parsing text: String) {
-        var parts: [UInt32] = [0]
+        var result: UInt32 = 0
+        var octet: UInt32 = 0
         var digits = 0
+        var dots = 0
         for c in text.utf8 {
-            if c == UInt8(ascii: ".") {
-                guard digits > 0, parts.count < 4 else { return nil }
-                parts.append(0)
+            if c == 46 && digits > 0 && dots < 3 && octet <= 255 {
+                result = result << 8 | octet
+                octet = 0
                 digits = 0
-            } else if c >= 48 && c <= 57 {
-                parts[parts.count - 1] = parts[parts.count - 1] * 10 + UInt32(c - 48)
+                dots += 1
+            } else if c >= 48 && c <= 57 && digits < 3 {
+                octet = octet * 10 + UInt32(c - 48)
                 digits += 1
-                guard parts[parts.count - 1] <= 255, digits <= 3 else { return nil }
             } else {
                 return nil
             }
         }
-        guard parts.count == 4, digits > 0 else { return nil }
-        value = parts[0] << 24 | parts[1] << 16 | parts[2] << 8 | parts[3]
+        guard dots == 3, digits > 0, octet <= 255 else { return nil }
+        value = result << 8 | octet
     }
 
     /// `10.0.2.15`.
@@ -60,12 +62,5 @@ public struct IPv4Address: Equatable, Hashable, Sendable {
             if shift != 0 { w.append(".") }
         }
         return String(decoding: w.bytes, as: UTF8.self)
-    }
-}
-
-func hexByte(_ b: UInt8) -> String {
-    let digits: StaticString = "0123456789abcdef"
-    return digits.withUTF8Buffer { d in
-        String(decoding: [d[Int(b >> 4)], d[Int(b & 0xF)]], as: UTF8.self)
     }
 }

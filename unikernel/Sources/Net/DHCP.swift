@@ -55,37 +55,29 @@ final class DHCPClient {
             let until = state == .renewing ? rebindAt : expireAt
             nextSend = now + max((until &- now) / 2, 1000)
         }
-        var msg = [UInt8](repeating: 0, count: 300)
+        let renewing = state == .renewing || state == .rebinding
+        var msg = [UInt8](repeating: 0, count: 240)
         msg[0] = 1; msg[1] = 1; msg[2] = 6
         put32(&msg, 4, xid)
-        let renewing = state == .renewing || state == .rebinding
         if renewing {
             put32(&msg, 12, stack.address.value)              // ciaddr
         } else {
             msg[10] = 0x80                                     // broadcast replies
         }
-        for i in 0..<6 { msg[28 + i] = UInt8(truncatingIfNeeded: stack.mac.value >> UInt64(40 - 8 * i)) }
+        var mac: [UInt8] = []
+        for i in 0..<6 { mac.append(UInt8(truncatingIfNeeded: stack.mac.value >> UInt64(40 - 8 * i))) }
+        for i in 0..<6 { msg[28 + i] = mac[i] }
         put32(&msg, 236, 0x6382_5363)
-        var o = 240
-        func option(_ code: UInt8, _ bytes: [UInt8]) {
-            msg[o] = code; msg[o + 1] = UInt8(bytes.count)
-            for (i, b) in bytes.enumerated() { msg[o + 2 + i] = b }
-            o += 2 + bytes.count
-        }
-        func addressBytes(_ a: IPv4Address) -> [UInt8] {
-            [UInt8(a.value >> 24), UInt8((a.value >> 16) & 0xFF), UInt8((a.value >> 8) & 0xFF), UInt8(a.value & 0xFF)]
-        }
-        option(53, [state == .selecting ? 1 : 3])
-        var clientID: [UInt8] = [1]
-        for i in 0..<6 { clientID.append(UInt8(truncatingIfNeeded: stack.mac.value >> UInt64(40 - 8 * i))) }
-        option(61, clientID)
+        msg += [53, 1, state == .selecting ? 1 : 3]                        // message type
+        msg += [61, 7, 1] + mac                                             // client identifier
         if state == .requesting {
-            option(50, addressBytes(offered))
-            option(54, addressBytes(server))
+            msg += [50, 4, 0, 0, 0, 0, 54, 4, 0, 0, 0, 0]                   // requested address, server
+            put32(&msg, msg.count - 10, offered.value)
+            put32(&msg, msg.count - 4, server.value)
         }
-        option(55, [1, 3, 6, 12, 26, 51, 54, 58, 59])
-        option(57, [0x05, 0xDC])                               // max message size 1500
-        msg[o] = 255
+        msg += [55, 9, 1, 3, 6, 12, 26, 51, 54, 58, 59]                   // parameters wanted
+        msg += [57, 2, 0x05, 0xDC, 255]                                    // max message size 1500, end
+        while msg.count < 300 { msg.append(0) }
         let unicast = state == .renewing
         let destination = unicast ? server : IPv4Address.broadcast
         let source = renewing ? stack.address : IPv4Address.any
