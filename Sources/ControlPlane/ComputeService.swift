@@ -65,6 +65,8 @@ final class ComputeService: Sendable {
             return APIResponse(json: catalog.zone(project, rest[1]))
         case 1 where rest[0] == "regions" && m == "GET":
             return list(project, "regions", kind: "compute#regionList", items: configuration.regions.map { catalog.region(project, $0) }, request)
+        case 2 where rest[0] == "aggregated" && rest[1] == "instanceGroupManagers" && m == "GET":
+            return try aggregatedGroups(request, project: project)
         case 2 where rest[0] == "regions" && m == "GET":
             guard configuration.regions.contains(rest[1]) else { throw APIError.notFound("projects/\(project)/regions/\(rest[1])") }
             return APIResponse(json: catalog.region(project, rest[1]))

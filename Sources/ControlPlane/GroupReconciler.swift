@@ -14,6 +14,8 @@ final class GroupReconciler: @unchecked Sendable {
     /// Autohealing health per instance id.
     private let health = HealthMonitor()
     private var autohealers: [String: Autohealer] = [:]
+    /// How long each instance has been HEALTHY, for `updatePolicy.minReadySec`.
+    private var readiness = MinReadyClock()
     /// Instances with a create/delete/recreate in flight, so a tick does not repeat it.
     private var busy: Set<String> = []
 
@@ -42,24 +44,31 @@ final class GroupReconciler: @unchecked Sendable {
 
     func tick(now: Double) {
         guard let all = try? store.listAll(like: "projects/%/instanceGroupManagers") else { return }
+        var seen = Set<String>()
         for (collection, group) in all {
             let parts = collection.split(separator: "/").map(String.init)
             guard parts.count >= 5 else { continue }
-            reconcile(group, project: parts[1], scope: "\(parts[2])/\(parts[3])", now: now)
+            seen.formUnion(reconcile(group, project: parts[1], scope: "\(parts[2])/\(parts[3])", now: now))
         }
+        lock.withLock { readiness.forget(except: seen) }
     }
 
     // MARK: One group
 
-    func reconcile(_ group: JSONValue, project: String, scope: String, now: Double) {
-        guard let link = group["selfLink"]?.string, let name = group["name"]?.string else { return }
+    /// Returns the ids of the group's instances.
+    @discardableResult
+    func reconcile(_ group: JSONValue, project: String, scope: String, now: Double) -> Set<String> {
+        guard let link = group["selfLink"]?.string, let name = group["name"]?.string else { return [] }
         let members = (try? groups.members(of: group)) ?? []
         let healthCheck = autohealingCheck(group, project: project)
         if let healthCheck { probe(members, check: healthCheck, group: group, now: now) }
 
+        let minReadySec = group["updatePolicy"]?["minReadySec"]?.number ?? 0
         let snapshot = GroupSnapshot(targetSize: Int(group["targetSize"]?.number ?? 0), versions: versions(group),
                                      updatePolicy: updatePolicy(group), zoneCount: groups.zones(of: group, scope: scope).count,
-                                     instances: members.map { self.snapshot($0, healthApplies: healthCheck != nil) })
+                                     instances: members.map {
+                                         self.snapshot($0, healthApplies: healthCheck != nil, minReadySec: minReadySec, now: now)
+                                     })
         let plan = RolloutPlanner.plan(snapshot)
         for action in plan.actions { perform(action, group: group, project: project, scope: scope) }
 
@@ -81,6 +90,7 @@ final class GroupReconciler: @unchecked Sendable {
             perform(.recreate(instance: instance, template: template), group: group, project: project, scope: scope)
         }
         writeStatus(group, project: project, scope: scope, plan: plan)
+        return Set(members.compactMap { $0.instance["id"]?.string })
     }
 
     func autohealingCheck(_ group: JSONValue, project: String) -> JSONValue? {
@@ -112,7 +122,7 @@ final class GroupReconciler: @unchecked Sendable {
             maxSurge: Self.fixedOrPercent(p["maxSurge"]), maxUnavailable: Self.fixedOrPercent(p["maxUnavailable"]))
     }
 
-    func snapshot(_ member: GroupService.Member, healthApplies: Bool) -> ManagedInstanceSnapshot {
+    func snapshot(_ member: GroupService.Member, healthApplies: Bool, minReadySec: Double = 0, now: Double = 0) -> ManagedInstanceSnapshot {
         let id = member.instance["id"]?.string ?? ""
         let status: InstanceStatus
         switch member.instance["status"]?.string {
@@ -131,9 +141,10 @@ final class GroupReconciler: @unchecked Sendable {
                 _ = try? store.mutate(InstanceRuntime.vmCollection, id) { $0["currentAction"] = .string(newAction) }
             }
         }
+        let ready = lock.withLock { readiness.isReady(id, health: health, minReadySec: minReadySec, now: now) }
         return ManagedInstanceSnapshot(name: member.name, instanceTemplate: member.vm["template"]?.string ?? "",
                                        status: status, health: health, currentAction: action,
-                                       createdAt: member.vm["createdAt"]?.number ?? 0)
+                                       createdAt: member.vm["createdAt"]?.number ?? 0, isReady: ready)
     }
 
     // MARK: Health

@@ -29,6 +29,15 @@ final class GroupService: Sendable {
         return listed.isEmpty ? inRegion : listed.filter(inRegion.contains)
     }
 
+    /// A group as the v1 API shows it: without the beta-only `updatePolicy.minReadySec`.
+    static func v1View(_ group: JSONValue) -> JSONValue {
+        guard group["updatePolicy"]?["minReadySec"] != nil, var policy = group["updatePolicy"] else { return group }
+        var view = group
+        policy["minReadySec"] = nil
+        view["updatePolicy"] = policy
+        return view
+    }
+
     // MARK: instanceGroupManagers
 
     func handle(_ request: APIRequest, project: String, scope: String, name: String?, verb: String?) async throws -> APIResponse {
@@ -38,10 +47,10 @@ final class GroupService: Sendable {
         switch (request.method, name, verb) {
         case ("GET", nil, nil):
             return ListResponse.make(base: base(project), project: project, path: "\(scope)/instanceGroupManagers",
-                                     kind: "compute#instanceGroupManagerList", items: try store.list(path), request)
+                                     kind: "compute#instanceGroupManagerList", items: try store.list(path).map(Self.v1View), request)
         case ("GET", let name?, nil):
             guard let group = try store.get(path, name) else { throw APIError.notFound("\(path)/\(name)") }
-            return APIResponse(json: group)
+            return APIResponse(json: Self.v1View(group))
         case ("POST", nil, nil):
             return APIResponse(json: try insert(try request.json(), project: project, scope: scope, requestId: requestId))
         case ("PATCH", let name?, nil):

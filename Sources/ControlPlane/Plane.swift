@@ -95,6 +95,9 @@ public final class Plane: Sendable {
         if s.starts(with: ["compute", "v1", "projects"]), s.count >= 4 {
             return try await compute.handle(request, project: s[3], rest: Array(s.dropFirst(4)))
         }
+        if s.starts(with: ["compute", "beta", "projects"]), s.count >= 4 {
+            return try await compute.handleBeta(request, project: s[3], rest: Array(s.dropFirst(4)))
+        }
         if s.starts(with: ["storage", "v1"]) { return try await storage.handle(request, rest: Array(s.dropFirst(2)), media: false) }
         if s.starts(with: ["upload", "storage", "v1"]) { return try await storage.handleUpload(request, rest: Array(s.dropFirst(3))) }
         if s.starts(with: ["download", "storage", "v1"]) { return try await storage.handle(request, rest: Array(s.dropFirst(3)), media: true) }

@@ -16,10 +16,25 @@ public struct DesiredSetup: Sendable, Equatable {
     public var httpProxy: TargetHttpProxy
     public var forwardingRule: ForwardingRule
 
+    /// The group's `updatePolicy.minReadySec` (GCE beta API): how long a new instance must have
+    /// been healthy for the group's check before the update removes an old one. The load balancer
+    /// judges instances with its own probes, which reach the same verdict up to one interval
+    /// later, and GCE then needs a few seconds to program it: without this wait an update can
+    /// remove the last instance the load balancer serves from. One more interval than the healthy
+    /// threshold, plus 1 s on the local plane (one pass of its balancer) or 10 s on Google Cloud.
+    public var minReadySec: Int
+
+    /// Why the rollout policy cannot work for this target (a regional group's fixed surge or
+    /// unavailability below its zone count), or nil.
+    public var rolloutProblem: String?
+
     /// The source ranges of Google's health checkers and of its external load balancers' proxies.
     public static let healthCheckRanges = ["35.191.0.0/16", "130.211.0.0/22"]
 
-    public init(configuration: DeployConfiguration, target: Target, listenPort: Int = 80) {
+    /// `zones`: for a regional target, the zones its group spreads over (the existing group's
+    /// `distributionPolicy`, or the region's zones for a new one); the update policy follows
+    /// GCE's rule for that many zones. Ignored for a zonal target.
+    public init(configuration: DeployConfiguration, target: Target, listenPort: Int = 80, zones: [String] = []) {
         let names = ResourceNames(app: configuration.app)
         let service = configuration.service
         let health = service.health
@@ -38,8 +53,15 @@ public struct DesiredSetup: Sendable, Equatable {
         group.namedPorts = [NamedPort(name: names.portName, port: service.port)]
         group.autoHealingPolicies = [.init(healthCheck: "global/healthChecks/\(names.healthCheck)",
                                            initialDelaySec: health.initialDelaySeconds)]
-        group.updatePolicy = .init(maxSurge: Self.model(service.rollout.maxSurge),
-                                   maxUnavailable: Self.model(service.rollout.maxUnavailable))
+        let regionalZones: [String]
+        if case .region = target.location { regionalZones = zones } else { regionalZones = [] }
+        let policy = service.rollout.forZones(regionalZones.count)
+        group.updatePolicy = .init(maxSurge: Self.model(policy.maxSurge), maxUnavailable: Self.model(policy.maxUnavailable))
+        if !regionalZones.isEmpty {
+            group.distributionPolicy = .init(zones: regionalZones.map { "zones/\($0)" })
+        }
+        rolloutProblem = policy.problem
+        minReadySec = health.intervalSeconds * (health.healthyThreshold + 1) + (target.isLocalPlane ? 1 : 10)
         self.group = group
         autoscaler = service.autoscale.map { scale in
             GCEModel.Autoscaler(name: names.autoscaler, target: Self.groupPath(names.group, target: target),
@@ -54,8 +76,17 @@ public struct DesiredSetup: Sendable, Equatable {
         urlMap = UrlMap(name: names.urlMap, defaultService: "global/backendServices/\(names.backendService)")
         httpProxy = TargetHttpProxy(name: names.httpProxy, urlMap: "global/urlMaps/\(names.urlMap)")
         forwardingRule = ForwardingRule(name: names.forwardingRule, target: "global/targetHttpProxies/\(names.httpProxy)",
-                                        portRange: String(listenPort),
+                                        portRange: Self.portRange(listenPort),
                                         ipAddress: target.isLocalPlane ? "127.0.0.1" : nil)
+    }
+
+    /// A port as GCE stores a forwarding rule's `portRange`: `"80-80"`, never `"80"`.
+    public static func portRange(_ port: Int) -> String { "\(port)-\(port)" }
+
+    /// A `portRange` in GCE's form: `"80"` becomes `"80-80"`; a range stays as it is.
+    public static func normalisedPortRange(_ range: String?) -> String? {
+        guard let range, !range.contains("-"), let port = Int(range) else { return range }
+        return portRange(port)
     }
 
     static func model(_ value: Rollout.FixedOrPercent) -> GCEModel.FixedOrPercent {

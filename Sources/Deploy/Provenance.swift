@@ -44,8 +44,29 @@ public struct Provenance: Codable, Sendable, Equatable {
         return labels
     }
 
-    /// The image description: a short sentence, then this provenance as JSON.
+    /// GCE's limit on a resource's `description`, in characters.
+    public static let maximumDescriptionLength = 2048
+
+    /// The image description: a short sentence, then this provenance as JSON, within GCE's
+    /// `maximumDescriptionLength`: a build command too long for it is shortened (ending in `…`),
+    /// and the tool versions are left out if even that is not enough. The JSON stays whole.
     public var imageDescription: String {
+        var fitted = self
+        var text = fitted.describe()
+        while text.count > Self.maximumDescriptionLength, let command = fitted.buildCommand, !command.isEmpty {
+            let excess = text.count - Self.maximumDescriptionLength
+            let kept = max(0, command.count - excess - 8)
+            fitted.buildCommand = kept == 0 ? "" : String(command.prefix(kept)) + "…"
+            text = fitted.describe()
+        }
+        if text.count > Self.maximumDescriptionLength {
+            fitted.tools = [:]
+            text = fitted.describe()
+        }
+        return text
+    }
+
+    private func describe() -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let json = (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"

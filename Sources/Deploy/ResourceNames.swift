@@ -30,16 +30,24 @@ public struct ResourceNames: Sendable, Equatable {
     }
 
     public func image(release: String) -> String { "\(app)-\(release)" }
-    public func template(release: String) -> String { "\(app)-\(release)" }
+    /// A release's template for one set of instance properties: `APP-RELEASE-VARIANT`, where
+    /// `VARIANT` is 8 hex digits of a digest of the properties (`ReleaseTemplate.variant`), so
+    /// the same kernel with another machine type, disk, network or metadata is another template.
+    public func template(release: String, variant: String) -> String { "\(app)-\(release)-\(variant)" }
     /// The archive's object name in the bucket, content-addressed.
     public func archiveObject(archiveSHA256: String) -> String { "\(app)/\(archiveSHA256.lowercased()).tar.gz" }
 
-    /// The release a template or image of this app belongs to, or nil for other names.
+    /// The release a template or image of this app belongs to (`APP-RELEASE` or
+    /// `APP-RELEASE-VARIANT`), or nil for other names.
     public func release(ofResource name: String) -> String? {
         guard name.hasPrefix(app + "-r") else { return nil }
-        let release = name.dropFirst(app.count + 1)
-        guard release.count == 13, release.dropFirst().allSatisfy(\.isHexDigit) else { return nil }
-        return String(release)
+        let parts = name.dropFirst(app.count + 1).split(separator: "-", omittingEmptySubsequences: false)
+        guard let release = parts.first, release.count == 13, release.dropFirst().allSatisfy(\.isHexDigit) else { return nil }
+        switch parts.count {
+        case 1: return String(release)
+        case 2 where parts[1].count == 8 && parts[1].allSatisfy(\.isHexDigit): return String(release)
+        default: return nil
+        }
     }
 }
 

@@ -4,8 +4,8 @@ import GCEModel
 ///
 /// A rollout is done when the group says it is stable and has reached its version target, and
 /// every instance runs with no pending action, is on a wanted template and passes its health
-/// check (GCE's `detailedHealthState` HEALTHY; groups without autohealing have no health, and
-/// RUNNING counts).
+/// check (GCE's `detailedHealthState` HEALTHY, reported at least once when the group has an
+/// autohealing check; groups without one have no health, and RUNNING counts).
 public struct RolloutProgress: Sendable, Equatable {
     public enum State: Sendable, Equatable {
         case done
@@ -22,6 +22,10 @@ public struct RolloutProgress: Sendable, Equatable {
     /// `atLeast`, only that many instances must be on it (a canary); otherwise all.
     public static func assess(group: InstanceGroupManager, instances: [ManagedInstance], template: String,
                               atLeast: Int? = nil) -> RolloutProgress {
+        // With autohealing, an instance serves only once its check reported HEALTHY; an empty
+        // health report (no probe has answered yet) is not healthy.
+        let checked = !(group.autoHealingPolicies ?? []).isEmpty
+        let isServing = { (instance: ManagedInstance) in Self.isServing(instance, requiresHealth: checked) }
         let onRelease = instances.filter { templateName($0) == template }
         let healthyOnRelease = onRelease.filter(isServing)
         let stable = group.status?.isStable == true
@@ -42,10 +46,13 @@ public struct RolloutProgress: Sendable, Equatable {
                                unhealthyNewInstances: unhealthy)
     }
 
-    /// Running, no pending action, and healthy by every check it has.
-    public static func isServing(_ instance: ManagedInstance) -> Bool {
+    /// Running, no pending action, and healthy by every check it has; with `requiresHealth` (the
+    /// group has an autohealing check) at least one HEALTHY report is needed.
+    public static func isServing(_ instance: ManagedInstance, requiresHealth: Bool = false) -> Bool {
         guard instance.instanceStatus == "RUNNING", (instance.currentAction ?? "NONE") == "NONE" else { return false }
-        return (instance.instanceHealth ?? []).allSatisfy { $0.detailedHealthState == "HEALTHY" }
+        let health = instance.instanceHealth ?? []
+        if requiresHealth, health.isEmpty { return false }
+        return health.allSatisfy { $0.detailedHealthState == "HEALTHY" }
     }
 
     /// The health an instance shows: HEALTHY, UNHEALTHY, … or `-` without checks.

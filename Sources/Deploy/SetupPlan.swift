@@ -10,6 +10,8 @@ public struct ExistingSetup: Sendable, Equatable {
     public var urlMap: UrlMap?
     public var httpProxy: TargetHttpProxy?
     public var forwardingRule: ForwardingRule?
+    /// The group's `updatePolicy.minReadySec` (read with the beta API); nil when unset.
+    public var groupMinReadySec: Int?
 
     public init() {}
 }
@@ -34,6 +36,8 @@ public struct SetupStep: Sendable, Equatable, CustomStringConvertible {
         case keep
         /// Present, with these fields different from `sortie.yml` (`field: now → wanted`).
         case update([String])
+        /// Present, and `sortie.yml` no longer wants it (an autoscaler whose `autoscale` was removed).
+        case delete
     }
 
     public var kind: Kind
@@ -45,21 +49,29 @@ public struct SetupStep: Sendable, Equatable, CustomStringConvertible {
         case .create: "+ create \(kind.rawValue) \(name)"
         case .keep: "  keep   \(kind.rawValue) \(name)"
         case .update(let changes): "~ update \(kind.rawValue) \(name): " + changes.joined(separator: "; ")
+        case .delete: "- delete \(kind.rawValue) \(name)"
         }
     }
 }
 
 /// Compares the setup `sortie.yml` wants with what exists. Steps come in dependency order (a
-/// resource after those it references), which is the order deploy creates them in. Only the
-/// fields Sortie manages are compared; the group's versions and size belong to the rollout and the
-/// autoscaler, so they never make it differ.
+/// resource after those it references), which is the order deploy creates them in; an autoscaler
+/// to delete comes before the group, so that the group's size is Sortie's to set again. Only the
+/// fields Sortie manages are compared; the group's versions belong to the rollout, and its size to
+/// the autoscaler when there is one (without one, `instances.min` is the size).
 public enum SetupPlanner {
     public static func plan(_ desired: DesiredSetup, existing: ExistingSetup) -> [SetupStep] {
         var steps = [
             step(.healthCheck, desired.healthCheck.name, existing.healthCheck.map { differences(desired.healthCheck, $0) }),
             step(.firewall, desired.firewall.name, existing.firewall.map { differences(desired.firewall, $0) }),
-            step(.group, desired.group.name ?? "", existing.group.map { differences(desired.group, $0) }),
         ]
+        if desired.autoscaler == nil, let unwanted = existing.autoscaler {
+            steps.append(SetupStep(kind: .autoscaler, name: unwanted.name ?? desired.names.autoscaler, action: .delete))
+        }
+        steps.append(step(.group, desired.group.name ?? "", existing.group.map {
+            differences(desired.group, $0) + (desired.autoscaler == nil ? compare(targetSizeField, desired.group.targetSize, $0.targetSize) : [])
+                + compare(minReadySecField, desired.minReadySec, existing.groupMinReadySec ?? 0)
+        }))
         if let autoscaler = desired.autoscaler {
             steps.append(step(.autoscaler, autoscaler.name ?? "", existing.autoscaler.map { differences(autoscaler, $0) }))
         }
@@ -68,11 +80,18 @@ public enum SetupPlanner {
                  existing.backendService.map { differences(desired.backendService, $0) }),
             step(.urlMap, desired.urlMap.name, existing.urlMap.map { compare("defaultService", desired.urlMap.defaultService.map(lastName), $0.defaultService.map(lastName)) }),
             step(.httpProxy, desired.httpProxy.name, existing.httpProxy.map { compare("urlMap", desired.httpProxy.urlMap.map(lastName), $0.urlMap.map(lastName)) }),
-            step(.forwardingRule, desired.forwardingRule.name,
-                 existing.forwardingRule.map { compare("portRange", desired.forwardingRule.portRange, $0.portRange) }),
+            step(.forwardingRule, desired.forwardingRule.name, existing.forwardingRule.map {
+                compare("portRange", DesiredSetup.normalisedPortRange(desired.forwardingRule.portRange),
+                        DesiredSetup.normalisedPortRange($0.portRange))
+            }),
         ]
         return steps
     }
+
+    /// The change a fixed-size group's size makes (applied with `resize`, not a patch).
+    public static let targetSizeField = "targetSize"
+    /// The change of the group's `updatePolicy.minReadySec` (applied with the beta API).
+    public static let minReadySecField = "updatePolicy.minReadySec"
 
     static func step(_ kind: SetupStep.Kind, _ name: String, _ changes: [String]?) -> SetupStep {
         guard let changes else { return SetupStep(kind: kind, name: name, action: .create) }
@@ -89,7 +108,7 @@ public enum SetupPlanner {
     }
 
     static func differences(_ want: Firewall, _ have: Firewall) -> [String] {
-        compare("sourceRanges", want.sourceRanges, have.sourceRanges)
+        compare("sourceRanges", want.sourceRanges.map { Set($0).sorted() }, have.sourceRanges.map { Set($0).sorted() })
             + compare("targetTags", want.targetTags, have.targetTags)
             + compare("allowed", want.allowed?.map(ruleText), have.allowed?.map(ruleText))
     }

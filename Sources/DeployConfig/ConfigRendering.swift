@@ -22,7 +22,9 @@ extension DeployConfiguration: CustomStringConvertible {
         if let a = s.autoscale {
             lines.append("  autoscale: { cpu: \(ConfigNode.format(a.cpuTarget)), cooldown: \(Units.durationText(a.cooldownSeconds)) }")
         }
-        lines.append("  rollout: { max-surge: \(quote(r.maxSurge.description)), max-unavailable: \(quote(r.maxUnavailable.description)), "
+        // A default max-surge stays unwritten: it grows to a regional group's zone count.
+        lines.append("  rollout: { " + (r.maxSurgeIsExplicit ? "max-surge: \(quote(r.maxSurge.description)), " : "")
+                     + "max-unavailable: \(quote(r.maxUnavailable.description)), "
                      + "canary: \(r.canary), timeout: \(Units.durationText(r.timeoutSeconds)) }")
         if !s.metadata.isEmpty {
             lines.append("  metadata:")
@@ -36,6 +38,8 @@ extension DeployConfiguration: CustomStringConvertible {
             case .region(let region): fields.append("region: \(quote(region))")
             }
             fields += ["bucket: \(quote(t.bucket))", "machine-type: \(quote(t.machineType))", "network: \(quote(t.network))"]
+            if let subnetwork = t.subnetwork { fields.append("subnetwork: \(quote(subnetwork))") }
+            fields += ["disk-size: \(t.bootDisk.sizeGb)", "disk-type: \(quote(t.bootDisk.type))", "http-port: \(t.httpPort)"]
             if let endpoint = t.endpoint { fields.append("endpoint: \(quote(endpoint))") }
             lines.append("  \(t.name): { \(fields.joined(separator: ", ")) }")
         }

@@ -88,6 +88,11 @@ public struct DeployConfiguration: Sendable, Equatable {
         } else if targets.isEmpty {
             throw targetsNode.error("is empty; add local: {} for sortie serve, or a cloud target")
         }
+        for target in targets where target.bootDisk.sizeGb < image.sizeGiB {
+            throw ConfigError(file: node.context.file, line: nil, keyPath: "targets.\(target.name).disk-size",
+                              problem: "\(target.bootDisk.sizeGb) GB is smaller than the image (image.size: \(image.sizeGiB) GiB); GCE cannot make the boot disk",
+                              hint: "use disk-size: \(image.sizeGiB) or more")
+        }
         self.targets = targets
         ci = try CISettings(map["ci"], targets: targets)
     }

@@ -11,9 +11,12 @@ public struct RolloutSettings: Sendable, Equatable {
     public var canary: Int
     /// `timeout`: seconds the rollout may take before it is rolled back; default 600.
     public var timeoutSeconds: Int
+    /// Whether `max-surge` was written in the file (a default surge grows to a regional group's zone count).
+    public var maxSurgeIsExplicit = false
 
     public init(maxSurge: FixedOrPercent = .fixed(1), maxUnavailable: FixedOrPercent = .fixed(0), canary: Int = 0,
-                timeoutSeconds: Int = 600) {
+                timeoutSeconds: Int = 600, maxSurgeIsExplicit: Bool = false) {
+        self.maxSurgeIsExplicit = maxSurgeIsExplicit
         self.maxSurge = maxSurge
         self.maxUnavailable = maxUnavailable
         self.canary = canary
@@ -29,6 +32,7 @@ public struct RolloutSettings: Sendable, Equatable {
         let map = try node.mapping(["max-surge", "max-unavailable", "canary", "timeout"])
         let defaults = RolloutSettings()
         maxSurge = try map["max-surge"].optional { try $0.fixedOrPercent() } ?? defaults.maxSurge
+        maxSurgeIsExplicit = map["max-surge"].isPresent
         maxUnavailable = try map["max-unavailable"].optional { try $0.fixedOrPercent() } ?? defaults.maxUnavailable
         canary = try map["canary"].optional { try $0.int(0...1000) } ?? defaults.canary
         timeoutSeconds = try map["timeout"].optional { try $0.seconds(60...86400) } ?? defaults.timeoutSeconds
@@ -50,6 +54,21 @@ public struct RolloutSettings: Sendable, Equatable {
                 throw node.error("\(violation)")
             }
         }
+    }
+
+    /// `max-surge` and `max-unavailable` for a group spread over `zoneCount` zones. GCE requires a
+    /// regional group's fixed values to be 0 or at least its number of zones, and defaults both to
+    /// that number: a default surge of 1 becomes `zoneCount`; a value written in the file that
+    /// breaks the rule is a problem (the message says what to write instead).
+    public func forZones(_ zoneCount: Int) -> (maxSurge: FixedOrPercent, maxUnavailable: FixedOrPercent, problem: String?) {
+        guard zoneCount > 1 else { return (maxSurge, maxUnavailable, nil) }
+        let surge = maxSurgeIsExplicit ? maxSurge : .fixed(zoneCount)
+        for (key, value) in [("max-surge", surge), ("max-unavailable", maxUnavailable)] {
+            if case .fixed(let n) = value, n > 0, n < zoneCount {
+                return (surge, maxUnavailable, "service.rollout.\(key) is \(n), but the group spreads over \(zoneCount) zones and GCE requires a regional group's \(key) to be 0 or at least its number of zones; use \(key): \(zoneCount)")
+            }
+        }
+        return (surge, maxUnavailable, nil)
     }
 
     private static func key(_ updatePolicyField: String) -> String {

@@ -28,10 +28,17 @@ public struct Target: Sendable, Equatable {
     public var machineType: ConfigString
     /// Default `default`.
     public var network: ConfigString
+    /// `subnetwork`: the subnetwork (of the target's region) instances attach to; GCE requires one
+    /// when `network` is a custom-mode network. Default none (auto-mode networks pick their own).
+    public var subnetwork: ConfigString?
+    /// `disk-size` and `disk-type`: every instance's boot disk.
+    public var bootDisk: BootDisk
     /// `endpoint`: one base URL for both APIs instead of Google's (the local plane serves both);
     /// for the local plane default `http://127.0.0.1:8765`.
     public var endpoint: ConfigString?
-    /// `http-port`: the port the load balancer's forwarding rule listens on; default 80.
+    /// `http-port`: the port the load balancer's forwarding rule listens on; default 80. On Google
+    /// Cloud 80 or 8080 (what a global external forwarding rule to a target HTTP proxy accepts);
+    /// any port on the local plane.
     public var httpPort: Int
 
     public static let localPlaneName = "local"
@@ -44,7 +51,19 @@ public struct Target: Sendable, Equatable {
     /// The Cloud Storage API's base URL.
     public var storageEndpoint: String { endpoint?.value ?? Self.storageEndpoint }
 
-    static let keys = ["project", "zone", "region", "bucket", "machine-type", "network", "endpoint", "http-port"]
+    static let keys = ["project", "zone", "region", "bucket", "machine-type", "network", "subnetwork", "disk-size", "disk-type",
+                       "endpoint", "http-port"]
+
+    /// The ports GCE's classic external load balancer accepts on a forwarding rule to a target HTTP proxy.
+    public static let cloudHTTPPorts = [80, 8080]
+
+    /// The region the target is in: its own, or its zone's.
+    public var region: String {
+        switch location {
+        case .region(let region): region.value
+        case .zone(let zone): String(zone.value.split(separator: "-").dropLast().joined(separator: "-"))
+        }
+    }
 
     init(name: String, node: ConfigNode, app: String) throws {
         let map = try node.mapping(Self.keys)
@@ -80,6 +99,12 @@ public struct Target: Sendable, Equatable {
         }
         machineType = try map["machine-type"].optional { try $0.string(matching: .machineType, what: "a machine type like \"e2-small\"") } ?? "e2-small"
         network = try map["network"].optional { try $0.string(matching: .resourceName, what: "a network name") } ?? "default"
+        subnetwork = try map["subnetwork"].optional { try $0.string(matching: .resourceName, what: "a subnetwork name") }
+        bootDisk = try BootDisk(size: map["disk-size"], type: map["disk-type"], machineType: machineType.value)
         httpPort = try map["http-port"].optional { try $0.int(1...65535) } ?? 80
+        if !isLocalPlane, !Self.cloudHTTPPorts.contains(httpPort) {
+            throw map["http-port"].error("\(httpPort) is not a port Google's external HTTP load balancer listens on (80 or 8080)",
+                                         hint: "use http-port: 80 or 8080; any port works only on the local plane")
+        }
     }
 }

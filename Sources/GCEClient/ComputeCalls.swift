@@ -58,3 +58,64 @@ extension ComputeCollection where Resource == Autoscaler {
         try await compute.rest.json("PATCH", url, query: [("autoscaler", name), ("requestId", requestId.value)], body: changes)
     }
 }
+
+extension ComputeCollection where Resource == InstanceGroupManager {
+    /// Sets a group's target size (`POST …/resize?size=N`): the MIG creates or deletes instances.
+    public func resize(_ name: String, size: Int, requestId: RequestID = RequestID()) async throws -> ComputeOperation {
+        try await compute.rest.json("POST", url(name, "resize"), query: [("size", String(size)), ("requestId", requestId.value)],
+                                    body: EmptyBody())
+    }
+}
+
+extension ComputeClient {
+    /// `regions.get`: a region and its zones.
+    public func region(_ name: String) async throws -> Region {
+        try await rest.json("GET", url("regions/" + PathEncoding.segment(name)))
+    }
+
+    /// Every managed instance group of the project, in every zone and region (`aggregated/instanceGroupManagers`).
+    public func allInstanceGroupManagers() async throws -> [InstanceGroupManager] {
+        var groups: [InstanceGroupManager] = []
+        var pageToken: String?
+        repeat {
+            var query: [(String, String)] = []
+            if let pageToken { query.append(("pageToken", pageToken)) }
+            let page: AggregatedList<InstanceGroupManager> = try await rest.json("GET", url("aggregated/instanceGroupManagers"), query: query)
+            for scope in (page.items ?? [:]).keys.sorted() { groups += page.items?[scope]?.resources ?? [] }
+            pageToken = page.nextPageToken.flatMap { $0.isEmpty ? nil : $0 }
+        } while pageToken != nil
+        return groups
+    }
+
+    /// A partial reference (`projects/P/global/instanceTemplates/N`), which GCE accepts wherever a
+    /// resource names another and which does not depend on the API's host.
+    public func reference<Resource: ComputeResource>(_ type: Resource.Type, _ name: String, in scope: ComputeScope = .global) -> String {
+        "projects/\(target.project)/\(scope.path)/\(Resource.collection)/\(name)"
+    }
+}
+
+/// A managed instance group's update policy as the beta API has it (`minReadySec` is beta only).
+struct BetaUpdatePolicyGroup: Codable, Sendable {
+    struct Policy: Codable, Sendable { var minReadySec: Int? }
+    var updatePolicy: Policy?
+}
+
+extension ComputeCollection where Resource == InstanceGroupManager {
+    /// The group's URL in the beta API (`…/compute/beta/projects/…`).
+    func betaURL(_ name: String) -> String {
+        url(name).replacingOccurrences(of: "/compute/v1/projects/", with: "/compute/beta/projects/")
+    }
+
+    /// `updatePolicy.minReadySec` of a group (beta API): seconds a new instance must have been
+    /// available before a rolling update counts it; nil when unset.
+    public func minReadySec(_ name: String) async throws -> Int? {
+        let group: BetaUpdatePolicyGroup = try await compute.rest.json("GET", betaURL(name))
+        return group.updatePolicy?.minReadySec
+    }
+
+    /// Sets `updatePolicy.minReadySec` with a PATCH of the beta API (v1 has no such field).
+    public func setMinReadySec(_ name: String, _ seconds: Int, requestId: RequestID = RequestID()) async throws -> ComputeOperation {
+        try await compute.rest.json("PATCH", betaURL(name), query: [("requestId", requestId.value)],
+                                    body: BetaUpdatePolicyGroup(updatePolicy: .init(minReadySec: seconds)))
+    }
+}

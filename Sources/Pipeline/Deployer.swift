@@ -81,7 +81,7 @@ public struct Deployer: Sendable {
         if request.smokeTestOnly {
             let names = self.names
             return DeploySummary(app: configuration.app, target: request.target.name, release: release.id,
-                                 image: names.image(release: release.id), template: names.template(release: release.id),
+                                 image: names.image(release: release.id), template: releaseTemplate(release.id).name,
                                  previousRelease: nil, outcome: "smoke-tested", plan: [], steps: steps, instances: [], address: nil,
                                  totalSeconds: Date().timeIntervalSince(started))
         }
@@ -107,29 +107,35 @@ public struct Deployer: Sendable {
                 reporter: any DeployReporter) async throws -> DeploySummary {
         var steps = steps
         let target = request.target
-        let desired = DesiredSetup(configuration: configuration, target: target, listenPort: target.httpPort)
-        let applier = SetupApplier(connection: connection, desired: desired)
         let compute = connection.compute
-        let templateName = names.template(release: release.id)
-        let templateURL = compute.link(InstanceTemplate.self, templateName)
+        let template = releaseTemplate(release.id)
+        let templateName = template.name
+        let templateReference = compute.reference(InstanceTemplate.self, templateName)
 
         // Plan: reads only.
         let planStarted = Date()
         reporter.started("plan", "reading \(target.name) (\(connection.credentialSource))")
         let existing: ExistingSetup
         let releaseState: ReleaseState
+        let desired: DesiredSetup
         do {
-            existing = try await applier.readExisting()
-            releaseState = try await ReleaseState.read(connection: connection, names: names, release: release)
+            existing = try await SetupApplier.readExisting(connection: connection, names: names)
+            let zones = try await Self.groupZones(connection: connection, existing: existing.group)
+            desired = DesiredSetup(configuration: configuration, target: target, listenPort: target.httpPort, zones: zones)
+            releaseState = try await ReleaseState.read(connection: connection, names: names, release: release, template: templateName)
         } catch {
             throw DeployError.api("plan", error)
         }
+        if let problem = desired.rolloutProblem {
+            throw DeployError(step: "plan", reason: problem, hint: "change service.rollout in sortie.yml; nothing was changed on \(target.name)")
+        }
+        let applier = SetupApplier(connection: connection, desired: desired)
         let setupSteps = SetupPlanner.plan(desired, existing: existing)
         let liveTemplates = existing.group.map(RolloutDriver.templates(of:)) ?? []
         let previous = liveTemplates.last { RolloutProgress.lastSegment($0) != templateName }
         let alreadyLive = liveTemplates.count == 1 && RolloutProgress.lastSegment(liveTemplates[0]) == templateName
-        let plan = Self.planLines(release: release, names: names, target: target, state: releaseState, setup: setupSteps,
-                                  previous: previous, alreadyLive: alreadyLive, canary: configuration.service.rollout.canary)
+        let plan = Self.planLines(release: release, names: names, template: templateName, target: target, state: releaseState,
+                                  setup: setupSteps, previous: previous, alreadyLive: alreadyLive, canary: configuration.service.rollout.canary)
         steps.append(StepTiming(step: "plan", outcome: "\(plan.filter { !$0.hasPrefix("  keep") }.count) change(s)",
                                 seconds: Date().timeIntervalSince(planStarted)))
         reporter.finished("plan", "\(target.name): \(plan.count) item(s)", seconds: steps.last!.seconds)
@@ -150,13 +156,13 @@ public struct Deployer: Sendable {
         let publisher = ReleasePublisher(connection: connection, names: names, stateDirectory: request.stateDirectory)
         steps.append(try await publisher.upload(release, reporter: reporter))
         steps.append(try await publisher.registerImage(release, reporter: reporter))
-        steps.append(try await createTemplate(release, connection: connection, reporter: reporter))
+        steps.append(try await createTemplate(template, connection: connection, reporter: reporter))
 
         let setupStarted = Date()
         reporter.started("setup", target.name)
         let counts: (created: Int, updated: Int)
         do {
-            counts = try await applier.apply(setupSteps, template: templateURL, release: release.id, reporter: reporter)
+            counts = try await applier.apply(setupSteps, template: templateReference, release: release.id, reporter: reporter)
         } catch {
             throw DeployError.api("setup", error)
         }
@@ -171,13 +177,28 @@ public struct Deployer: Sendable {
         let rollout = configuration.service.rollout
         let outcome: String
         do {
-            outcome = try await driver.roll(to: templateURL, release: release.id, canary: existing.group == nil ? 0 : rollout.canary,
+            outcome = try await driver.roll(to: templateReference, release: release.id, canary: existing.group == nil ? 0 : rollout.canary,
                                             timeout: .seconds(rollout.timeoutSeconds), reporter: reporter)
         } catch {
             throw DeployError.api("rollout", error)
         }
         steps.append(StepTiming(step: "rollout", outcome: outcome, seconds: Date().timeIntervalSince(rolloutStarted)))
         reporter.finished("rollout", outcome, seconds: steps.last!.seconds)
+
+        // Done when the service answers: the load balancer's own health view, then one request through it.
+        let servingStarted = Date()
+        reporter.started("serving", "\(names.backendService) → \(release.id)")
+        let serving: String
+        do {
+            serving = try await ServingCheck(connection: connection, names: names, path: configuration.service.health.path.value)
+                .run(template: templateName, release: release.id, deadline: .now + .seconds(rollout.timeoutSeconds), reporter: reporter)
+        } catch let error as DeployError {
+            throw error
+        } catch {
+            throw DeployError.api("serving", error)
+        }
+        steps.append(StepTiming(step: "serving", outcome: serving, seconds: Date().timeIntervalSince(servingStarted)))
+        reporter.finished("serving", serving, seconds: steps.last!.seconds)
 
         summary.steps = steps
         summary.outcome = alreadyLive ? "already deployed" : "deployed"
@@ -188,13 +209,26 @@ public struct Deployer: Sendable {
         return summary
     }
 
-    func createTemplate(_ release: PreparedRelease, connection: TargetConnection, reporter: any DeployReporter) async throws -> StepTiming {
+    /// The release's instance template for this target and configuration.
+    func releaseTemplate(_ release: String) -> InstanceTemplate {
+        ReleaseTemplate.make(configuration: configuration, target: request.target, release: release,
+                             metadata: configuration.service.metadata.mapValues(\.value))
+    }
+
+    /// The zones a regional target's group spreads over: the existing group's distribution, else
+    /// every zone of the region. Empty for a zonal target.
+    static func groupZones(connection: TargetConnection, existing group: InstanceGroupManager?) async throws -> [String] {
+        guard case .region(let region) = connection.target.location else { return [] }
+        let listed = group?.distributionPolicy?.zones?.compactMap { $0.zone.map(RolloutProgress.lastSegment) } ?? []
+        if !listed.isEmpty { return listed }
+        return try await connection.compute.region(region.value).zones?.map(RolloutProgress.lastSegment).sorted() ?? []
+    }
+
+    func createTemplate(_ template: InstanceTemplate, connection: TargetConnection, reporter: any DeployReporter) async throws -> StepTiming {
         let step = "template"
         let started = Date()
-        let name = names.template(release: release.id)
+        let name = template.name
         reporter.started(step, name)
-        let metadata = configuration.service.metadata.mapValues(\.value)
-        let template = ReleaseTemplate.make(configuration: configuration, target: request.target, release: release.id, metadata: metadata)
         let templates = connection.compute.instanceTemplates
         var outcome = "created \(name)"
         do {
@@ -224,21 +258,24 @@ public struct Deployer: Sendable {
     }
 
     /// The plan, one line per resource: `+ create`, `~ update`, `  keep`, then the release's steps.
-    static func planLines(release: PreparedRelease, names: ResourceNames, target: Target, state: ReleaseState, setup: [SetupStep],
-                          previous: String?, alreadyLive: Bool, canary: Int) -> [String] {
+    static func planLines(release: PreparedRelease, names: ResourceNames, template: String, target: Target, state: ReleaseState,
+                          setup: [SetupStep], previous: String?, alreadyLive: Bool, canary: Int) -> [String] {
         let object = names.archiveObject(archiveSHA256: release.archiveSHA256)
         var lines = [state.objectExists ? "  keep   archive gs://\(target.bucket.value)/\(object)"
                      : "+ upload archive gs://\(target.bucket.value)/\(object) (\(ByteCount.text(release.archiveBytes)))",
                      state.imageExists ? "  keep   image \(names.image(release: release.id))"
                      : "+ create image \(names.image(release: release.id)) (family \(names.imageFamily))",
-                     state.templateExists ? "  keep   instance template \(names.template(release: release.id))"
-                     : "+ create instance template \(names.template(release: release.id))"]
+                     state.templateExists ? "  keep   instance template \(template)"
+                     : "+ create instance template \(template)"]
         lines += setup.map(\.description)
         if alreadyLive {
-            lines.append("  keep   group \(names.group) on \(release.id) (already deployed)")
+            lines.append("  keep   group \(names.group) on \(template) (already deployed)")
         } else if let previous {
             let from = names.releaseOrName(previous)
-            lines.append("~ roll out group \(names.group): \(from) → \(release.id)" + (canary > 0 ? " (canary of \(canary) first)" : ""))
+            // The same kernel with another configuration: name the templates, not the (same) release.
+            let change = from == release.id ? "\(RolloutProgress.lastSegment(previous)) → \(template) (configuration change)"
+                : "\(from) → \(release.id)"
+            lines.append("~ roll out group \(names.group): \(change)" + (canary > 0 ? " (canary of \(canary) first)" : ""))
         }
         return lines
     }
@@ -250,7 +287,7 @@ struct ReleaseState: Sendable {
     var imageExists: Bool
     var templateExists: Bool
 
-    static func read(connection: TargetConnection, names: ResourceNames, release: PreparedRelease) async throws -> ReleaseState {
+    static func read(connection: TargetConnection, names: ResourceNames, release: PreparedRelease, template: String) async throws -> ReleaseState {
         let compute = connection.compute
         let object: Bool
         do {
@@ -262,6 +299,6 @@ struct ReleaseState: Sendable {
         return ReleaseState(objectExists: object,
                             imageExists: try await compute.ifExists { try await compute.images.get(names.image(release: release.id)) } != nil,
                             templateExists: try await compute.ifExists {
-                                try await compute.instanceTemplates.get(names.template(release: release.id)) } != nil)
+                                try await compute.instanceTemplates.get(template) } != nil)
     }
 }

@@ -3,8 +3,8 @@ import Foundation
 import GCEClient
 import GCEModel
 
-/// `sortie gc`: deletes the releases beyond the newest N (template, image, archive), never one
-/// the group names. Templates first: an image a template still names cannot go.
+/// `sortie gc`: deletes the releases beyond the newest N (templates, image, archive), never one
+/// that any group of the project names. Templates first: an image a template still names cannot go.
 public struct GarbageCollector: Sendable {
     public struct Removal: Sendable, Codable, Equatable {
         public var release: String
@@ -23,17 +23,19 @@ public struct GarbageCollector: Sendable {
     public func run(keep: Int, dryRun: Bool, reporter: any DeployReporter) async throws -> (removed: [Removal], kept: [String]) {
         let compute = connection.compute
         let history = try await TargetInspector(connection: connection, names: names).releases()
-        // Templates any group of the target's scope names are protected too, not only this app's group.
-        let groups = try await compute.instanceGroupManagers(connection.scope).list()
+        // Templates and images are global: a release is protected while any group of the project,
+        // in any zone or region and of any target, names one of its templates.
+        let groups = try await compute.allInstanceGroupManagers()
         let named = Set(groups.flatMap(RolloutDriver.templates(of:)).compactMap { names.release(ofResource: RolloutProgress.lastSegment($0)) })
         let doomed = history.collectable(keep: keep, protected: named)
         let kept = history.releases.map(\.id).filter { id in !doomed.contains { $0.id == id } }
         let objects = try await archives()
+        // Every template of a release (one per configuration it was deployed with).
+        let templates = try await compute.instanceTemplates.list().map(\.name)
         var removed: [Removal] = []
         for release in doomed {
             var resources: [String] = []
-            let template = names.template(release: release.id)
-            if try await compute.ifExists({ try await compute.instanceTemplates.get(template) }) != nil {
+            for template in templates where names.release(ofResource: template) == release.id {
                 resources.append("instance template \(template)")
                 if !dryRun { try await deleting { try await compute.instanceTemplates.delete(template) } }
             }

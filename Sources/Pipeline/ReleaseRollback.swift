@@ -5,15 +5,21 @@ import GCEModel
 
 /// `sortie rollback [RELEASE]`: the group back to the release before the live one, or to the
 /// named one, health-gated like a deploy (and put back if the target release does not come up).
+/// The release runs with the current configuration: its template for today's `sortie.yml` is
+/// used, and made if a configuration change since then means it does not exist yet.
 public struct ReleaseRollback: Sendable {
     public var connection: TargetConnection
     public var names: ResourceNames
     public var timeout: Duration
+    /// The instance template of a release (by id) for the current configuration.
+    public var template: @Sendable (String) -> InstanceTemplate
 
-    public init(connection: TargetConnection, names: ResourceNames, timeout: Duration) {
+    public init(connection: TargetConnection, names: ResourceNames, timeout: Duration,
+                template: @escaping @Sendable (String) -> InstanceTemplate) {
         self.connection = connection
         self.names = names
         self.timeout = timeout
+        self.template = template
     }
 
     /// Returns (from, to) releases.
@@ -41,18 +47,20 @@ public struct ReleaseRollback: Sendable {
         guard destination.status == "READY" else {
             throw DeployError(step: "rollback", reason: "the image of \(destination.id) is \(destination.status), not READY")
         }
-        let templateName = names.template(release: destination.id)
+        let template = self.template(destination.id)
         let compute = connection.compute
-        guard try await compute.ifExists({ try await compute.instanceTemplates.get(templateName) }) != nil else {
-            throw DeployError(step: "rollback", reason: "the instance template \(templateName) of \(destination.id) was deleted",
-                              hint: "deploy that release again to recreate it")
-        }
         reporter.started("rollback", "\(live.id) → \(destination.id)")
         let started = Date()
         let summary: String
         do {
+            if try await compute.ifExists({ try await compute.instanceTemplates.get(template.name) }) == nil {
+                reporter.progress("rollback", "creating instance template \(template.name)")
+                do {
+                    _ = try await compute.wait(for: try await compute.instanceTemplates.insert(template), timeout: .seconds(300))
+                } catch let error as GCEAPIError where error.isAlreadyExists {}
+            }
             summary = try await RolloutDriver(connection: connection, names: names)
-                .roll(to: compute.link(InstanceTemplate.self, templateName), release: destination.id, canary: 0, timeout: timeout,
+                .roll(to: compute.reference(InstanceTemplate.self, template.name), release: destination.id, canary: 0, timeout: timeout,
                       reporter: reporter, step: "rollback")
         } catch {
             throw DeployError.api("rollback", error)

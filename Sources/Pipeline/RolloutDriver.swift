@@ -92,7 +92,7 @@ public struct RolloutDriver: Sendable {
             }
             if ContinuousClock.now >= deadline {
                 let failing = progress.unhealthyNewInstances.first
-                    ?? instances.first { RolloutProgress.templateName($0) == template && !RolloutProgress.isServing($0) }
+                    ?? instances.first { RolloutProgress.templateName($0) == template && !RolloutProgress.isServing($0, requiresHealth: !(group.autoHealingPolicies ?? []).isEmpty) }
                         .map(RolloutProgress.shortName)
                 var console: [String] = []
                 if let failing { console = await consoleTail(instance: failing, instances: instances) }

@@ -58,6 +58,10 @@ public struct ManagedInstanceSnapshot: Sendable, Equatable {
     public var currentAction: ManagedInstanceAction
     /// When the instance was created or last recreated (seconds, the caller's clock).
     public var createdAt: Double
+    /// False while the instance is HEALTHY but for less than the group's `updatePolicy.minReadySec`
+    /// (GCE beta): it is not counted as available yet, so the update does not remove an old
+    /// instance on its account. The caller judges it with its clock (`MinReadyClock`).
+    public var isReady: Bool
 
     public init(
         name: String,
@@ -65,7 +69,8 @@ public struct ManagedInstanceSnapshot: Sendable, Equatable {
         status: InstanceStatus,
         health: HealthState? = nil,
         currentAction: ManagedInstanceAction = .none,
-        createdAt: Double = 0
+        createdAt: Double = 0,
+        isReady: Bool = true
     ) {
         self.name = name
         self.instanceTemplate = instanceTemplate
@@ -73,6 +78,7 @@ public struct ManagedInstanceSnapshot: Sendable, Equatable {
         self.health = health
         self.currentAction = currentAction
         self.createdAt = createdAt
+        self.isReady = isReady
     }
 
     /// Whether the instance is leaving the group (being deleted or abandoned): it no longer counts
@@ -85,7 +91,7 @@ public struct ManagedInstanceSnapshot: Sendable, Equatable {
     /// health check. GCE's update documentation counts an instance that was HEALTHY "at least once";
     /// this counts only one that is HEALTHY now, so capacity is never counted that does not serve.
     public var isAvailable: Bool {
-        guard status == .running, health == nil || health == .healthy else { return false }
+        guard status == .running, health == nil || health == .healthy, isReady else { return false }
         switch currentAction {
         case .none, .verifying, .refreshing: return true
         default: return false

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Deploy
 import DiskImage
 import Foundation
 import Pipeline
@@ -24,8 +25,11 @@ struct RollbackCommand: AsyncParsableCommand {
 
     func run() async throws {
         let result = try await withTarget(project) { configuration, connection, names in
-            try await ReleaseRollback(connection: connection, names: names, timeout: .seconds(configuration.service.rollout.timeoutSeconds))
-                .run(to: release, reporter: ConsoleReporter())
+            let target = connection.target
+            return try await ReleaseRollback(connection: connection, names: names, timeout: .seconds(configuration.service.rollout.timeoutSeconds)) {
+                ReleaseTemplate.make(configuration: configuration, target: target, release: $0,
+                                     metadata: configuration.service.metadata.mapValues(\.value))
+            }.run(to: release, reporter: ConsoleReporter())
         }
         print("Rolled back \(result.from) → \(result.to): \(result.summary)")
     }

@@ -35,7 +35,7 @@ import Testing
     @Test(arguments: ["app", "build.command", "build.kernel", "build.initrd", "build.cmdline", "image.size", "image.smoke-test",
                       "service.port", "service.health", "service.instances", "service.autoscale", "service.rollout", "service.metadata",
                       "targets", "max-surge", "max-unavailable", "canary", "initial-delay", "cooldown", "project", "zone", "region",
-                      "bucket", "machine-type", "network", "endpoint"])
+                      "bucket", "machine-type", "network", "subnetwork", "disk-size", "disk-type", "endpoint", "http-port"])
     func keyIsDocumented(_ key: String) {
         #expect(Self.doc.contains("`\(key)`"), "docs/sortie-yml.md does not mention `\(key)`")
     }

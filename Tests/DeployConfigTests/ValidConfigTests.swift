@@ -56,7 +56,8 @@ import Testing
                                                         unhealthyThreshold: 4, initialDelaySeconds: 90))
         #expect(config.service.instances == InstanceCount(min: 10, max: 20))
         #expect(config.service.autoscale == AutoscaleSettings(cpuTarget: 0.75, cooldownSeconds: 45))
-        #expect(config.service.rollout == RolloutSettings(maxSurge: .percent(20), maxUnavailable: .fixed(1), canary: 2, timeoutSeconds: 900))
+        #expect(config.service.rollout == RolloutSettings(maxSurge: .percent(20), maxUnavailable: .fixed(1), canary: 2, timeoutSeconds: 900,
+                                                               maxSurgeIsExplicit: true))
         #expect(config.service.metadata == ["environment": "production", "replicas": "3"])
         #expect(config.targets.map(\.name) == ["production", "test"])
         let production = try config.target("production")

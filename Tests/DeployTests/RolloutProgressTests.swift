@@ -52,6 +52,18 @@ struct RolloutProgressTests {
         #expect(progress.state == .done)
     }
 
+    @Test func withAutohealingAnInstanceWithNoHealthReportIsNotHealthyYet() throws {
+        var group = try Self.group(stable: true, reached: true, size: 1)
+        let unreported = [try Self.instance("a", template: "hello-r2", health: nil)]
+        #expect(RolloutProgress.assess(group: group, instances: unreported, template: "hello-r2").state == .done,
+                "without a health check, RUNNING is serving")
+        group.autoHealingPolicies = [.init(healthCheck: "global/healthChecks/hello-health", initialDelaySec: 30)]
+        let waiting = RolloutProgress.assess(group: group, instances: unreported, template: "hello-r2")
+        #expect(waiting.state == .waiting)
+        #expect(waiting.summary == "1 of 1 on hello-r2, 0 healthy")
+        #expect(RolloutProgress.assess(group: group, instances: [try Self.instance("a", template: "hello-r2")], template: "hello-r2").state == .done)
+    }
+
     @Test func anEmptyGroupIsNeverDone() throws {
         let progress = RolloutProgress.assess(group: try Self.group(stable: true, reached: true, size: 0), instances: [], template: "hello-r2")
         #expect(progress.state == .waiting)

@@ -24,18 +24,30 @@ struct DeployPlanTests {
 
     @Test func aNewReleaseIsUploadedRegisteredTemplatedAndRolledOut() throws {
         let target = try Self.configuration.target(nil)
-        let lines = Deployer.planLines(release: release, names: ResourceNames(app: "hello"), target: target,
+        let lines = Deployer.planLines(release: release, names: ResourceNames(app: "hello"), template: "hello-rabababababab-0123abcd",
+                                       target: target,
                                        state: ReleaseState(objectExists: false, imageExists: false, templateExists: false), setup: [],
                                        previous: "https://x/projects/local/global/instanceTemplates/hello-r000000000001",
                                        alreadyLive: false, canary: 1)
         #expect(lines == ["+ upload archive gs://hello-releases/hello/\(release.archiveSHA256).tar.gz (12.9 MB)",
                           "+ create image hello-rabababababab (family hello)",
-                          "+ create instance template hello-rabababababab",
+                          "+ create instance template hello-rabababababab-0123abcd",
                           "~ roll out group hello: r000000000001 → rabababababab (canary of 1 first)"])
     }
 
+    @Test func aConfigurationChangeWithTheSameKernelRollsOutItsNewTemplate() throws {
+        let lines = Deployer.planLines(release: release, names: ResourceNames(app: "hello"), template: "hello-rabababababab-0123abcd",
+                                       target: try Self.configuration.target(nil),
+                                       state: ReleaseState(objectExists: true, imageExists: true, templateExists: false), setup: [],
+                                       previous: "https://x/projects/local/global/instanceTemplates/hello-rabababababab-99999999",
+                                       alreadyLive: false, canary: 0)
+        #expect(lines.last == "~ roll out group hello: hello-rabababababab-99999999 → hello-rabababababab-0123abcd (configuration change)")
+        #expect(lines.contains("+ create instance template hello-rabababababab-0123abcd"))
+    }
+
     @Test func aReleaseAlreadyThereAndLiveChangesNothing() throws {
-        let lines = Deployer.planLines(release: release, names: ResourceNames(app: "hello"), target: try Self.configuration.target(nil),
+        let lines = Deployer.planLines(release: release, names: ResourceNames(app: "hello"), template: "hello-rabababababab-0123abcd",
+                                       target: try Self.configuration.target(nil),
                                        state: ReleaseState(objectExists: true, imageExists: true, templateExists: true), setup: [],
                                        previous: nil, alreadyLive: true, canary: 0)
         #expect(lines.allSatisfy { $0.hasPrefix("  keep") })

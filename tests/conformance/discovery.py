@@ -194,14 +194,20 @@ class DiscoveryValidator:
         for api_version in apis:
             with open(os.path.join(documents_dir, f"{api_version}.json")) as f:
                 doc = json.load(f)
-            self.docs[doc["name"]] = doc
+            self.docs[self._key(doc)] = doc
             self._index(doc)
+
+    @staticmethod
+    def _key(doc: dict) -> str:
+        # v1 and beta share a name ("compute"): each is checked against its own schemas.
+        return doc["name"] if doc["version"] == "v1" else f'{doc["name"]}.{doc["version"]}'
+
 
     # ------------------------------------------------------------------
     # Path -> method
     # ------------------------------------------------------------------
     def _index(self, doc: dict) -> None:
-        api = doc["name"]
+        api = self._key(doc)
         service_root = "/" + doc["servicePath"]  # "/compute/v1/"
 
         def add(http_method, variant, prefix, template, mid, m):

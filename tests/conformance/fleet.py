@@ -77,6 +77,14 @@ def surge_policy(max_surge: int = 1, max_unavailable: int = 0):
         max_surge=compute_v1.FixedOrPercent(fixed=max_surge), max_unavailable=compute_v1.FixedOrPercent(fixed=max_unavailable))
 
 
+def set_min_ready(plane, group: str, seconds: int):
+    """updatePolicy.minReadySec through the beta API (google-api-python-client), as sortie deploy sets it."""
+    beta = plane.discovery("compute", "beta")
+    op = beta.instanceGroupManagers().patch(project=PROJECT, zone=ZONE, instanceGroupManager=group,
+                                              body={"updatePolicy": {"minReadySec": seconds}}).execute()
+    assert op["status"] == "DONE" and "error" not in op, op
+
+
 def create_group(compute, template: str, size: int, health_check: str, initial_delay: int = 120, policy=None) -> str:
     """A zonal managed instance group with named port http:80 and autohealing; returns its name."""
     from google.cloud import compute_v1

@@ -245,12 +245,12 @@ class Plane:
     def compute(self) -> "Compute":
         return Compute(self.base, self.credentials())
 
-    def discovery(self, api: str = "compute"):
+    def discovery(self, api: str = "compute", version: str = "v1"):
         from googleapiclient import discovery
 
         return discovery.build(
-            api, "v1", credentials=self.credentials(), static_discovery=True, cache_discovery=False,
-            client_options={"api_endpoint": f"{self.base}/{api}/v1/"},
+            api, version, credentials=self.credentials(), static_discovery=True, cache_discovery=False,
+            client_options={"api_endpoint": f"{self.base}/{api}/{version}/"},
         )
 
     def authorized_session(self):

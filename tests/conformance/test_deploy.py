@@ -134,7 +134,7 @@ def test_first_deploy_from_nothing_serves_through_the_load_balancer(project):
     assert summary["address"] == project.address
     assert [i["health"] for i in summary["instances"]] == ["HEALTHY"]
     assert [s["step"] for s in summary["steps"]] == ["build", "image", "smoke test", "plan", "upload", "register image",
-                                                    "template", "setup", "rollout"]
+                                                    "template", "setup", "rollout", "serving"]
     assert answer(project) == "hello from version 1"
     releases = project.releases()
     assert [r["id"] for r in releases] == [summary["release"]] and releases[0]["isLive"]

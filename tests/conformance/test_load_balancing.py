@@ -33,10 +33,13 @@ def templates(plane, compute, work_root):
 
 
 @pytest.fixture(scope="module")
-def web(compute, templates):
+def web(plane, compute, templates):
     """A group of 3 on v1 behind the load balancer chain; yields (group, chain)."""
     check = fleet.http_health_check(compute)
     group = fleet.create_group(compute, templates["1"], SIZE, check, policy=fleet.surge_policy(max_surge=1, max_unavailable=0))
+    # What keeps a rollout from outrunning the balancer's own probes (docs/deploy.md): interval 1 s
+    # × (healthy threshold 1 + 1) + one pass of the balancer.
+    fleet.set_min_ready(plane, group, 3)
     chain = fleet.create_chain(compute, group, check)
     fleet.wait_stable(compute, group, templates["1"], SIZE)
     # The balancer follows the group every half second: wait until it answers.

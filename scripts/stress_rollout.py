@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+"""scripts/stress rollout: is a rollout's zero failed requests a property or luck?
+
+For each group size (2 and 3 by default), on a fresh `sortie serve`: `sortie deploy` of
+examples/hello-microvm in version 1, then N more deploys alternating versions 2 and 1, each a
+health-gated surge rollout of the whole group, each under 3 clients looping GET / through the load
+balancer. Prints one line per rollout (requests, failed, seconds) and a table at the end; the
+exit status is 1 if any request failed. Bounded: N rollouts per size, each with the deploy's own
+timeout. Usage: stress_rollout.py SORTIE_BINARY [--sizes 2,3] [--runs 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import signal
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+EXAMPLE = os.path.join(REPO, "examples", "hello-microvm")
+
+spec = importlib.util.spec_from_file_location("deploy_demo", os.path.join(EXAMPLE, "deploy_demo.py"))
+demo = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(demo)
+
+
+def stress(sortie: str, size: int, runs: int) -> list[tuple[int, int, float]]:
+    work = tempfile.mkdtemp(prefix=f"sortie-stress-{size}-")
+    data, project = os.path.join(work, "plane"), os.path.join(work, "project")
+    os.makedirs(project)
+    api_port, lb_port = demo.free_port(), demo.free_port()
+    with open(os.path.join(EXAMPLE, "sortie.yml")) as f:
+        config = f.read()
+    config = (config.replace("http://127.0.0.1:8765", f"http://127.0.0.1:{api_port}")
+                    .replace("http-port: 8080", f"http-port: {lb_port}")
+                    .replace("instances: { min: 2 }", f"instances: {{ min: {size} }}")
+                    .replace("  smoke-test:", "  # smoke-test:")
+                    .replace("../../.build", os.path.join(REPO, ".build")))
+    with open(os.path.join(project, "sortie.yml"), "w") as f:
+        f.write(config)
+    env = dict(os.environ, SORTIE_SERVE_DATA=data)
+    log = open(os.path.join(work, "serve.log"), "w")
+    serve = subprocess.Popen([sortie, "serve", "--listen", f"127.0.0.1:{api_port}", "--data", data], stdout=log, stderr=log)
+    results: list[tuple[int, int, float]] = []
+    try:
+        for _ in range(100):
+            if os.path.exists(os.path.join(data, "token")):
+                break
+            time.sleep(0.1)
+
+        def deploy(version: str) -> subprocess.CompletedProcess:
+            return subprocess.run([sortie, "deploy", "--yes"], cwd=project, env=dict(env, HELLO_VERSION=version),
+                                  stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=900)
+
+        first = deploy("1")
+        if first.returncode != 0:
+            sys.exit(f"stress rollout: the first deploy failed:\n{first.stdout[-2000:]}\n{first.stderr[-2000:]}")
+        for run in range(runs):
+            version = "2" if run % 2 == 0 else "1"
+            started = time.monotonic()
+            with demo.Load(f"127.0.0.1:{lb_port}", workers=3) as load:
+                r = deploy(version)
+                time.sleep(1)
+            seconds = time.monotonic() - started
+            if r.returncode != 0:
+                sys.exit(f"stress rollout: deploy {run + 1} failed:\n{r.stdout[-2000:]}\n{r.stderr[-2000:]}")
+            total = sum(load.versions.values()) + len(load.failures)
+            results.append((total, len(load.failures), seconds))
+            detail = f"; first failures: {load.failures[:3]}" if load.failures else ""
+            print(f"size {size}, rollout {run + 1}/{runs} to v{version}: {total} requests, {len(load.failures)} failed, "
+                  f"{seconds:.1f} s{detail}", flush=True)
+        return results
+    finally:
+        serve.send_signal(signal.SIGTERM)
+        try:
+            serve.wait(30)
+        except subprocess.TimeoutExpired:
+            serve.kill()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("sortie")
+    parser.add_argument("--sizes", default="2,3")
+    parser.add_argument("--runs", type=int, default=10)
+    args = parser.parse_args()
+    table = []
+    for size in [int(s) for s in args.sizes.split(",")]:
+        results = stress(os.path.abspath(args.sortie), size, args.runs)
+        table.append((size, results))
+    print("\n| group size | rollouts | requests | failed | runs with a failure | median rollout |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    failed_any = False
+    for size, results in table:
+        requests = sum(r[0] for r in results)
+        failed = sum(r[1] for r in results)
+        bad_runs = sum(1 for r in results if r[1])
+        failed_any |= failed > 0
+        median = sorted(r[2] for r in results)[len(results) // 2]
+        print(f"| {size} | {len(results)} | {requests} | {failed} | {bad_runs} | {median:.1f} s |")
+    return 1 if failed_any else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
