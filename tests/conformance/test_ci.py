@@ -318,6 +318,30 @@ def test_the_sortie_job_builds_exactly_the_locked_git_commit(tmp_path):
     assert r.returncode != 0, r.stdout
 
 
+def test_lock_takes_origin_and_head_of_a_clean_pushed_checkout(tmp_path):
+    origin = str(tmp_path / "origin.git")
+    subprocess.run(["git", "init", "-q", "--bare", origin], check=True)
+    checkout = str(tmp_path / "sortie")
+    subprocess.run(["git", "clone", "-q", "file://" + origin, checkout], check=True, capture_output=True)
+    with open(os.path.join(checkout, "Package.swift"), "w") as f:
+        f.write("// swift-tools-version: 6.0\n")
+    git("add", ".", cwd=checkout)
+    git("commit", "-q", "-m", "one", cwd=checkout)
+    root = repository(str(tmp_path / "app"), REGIONAL_CANARY)
+    r = sortie(root, "ci", "lock", "--sortie-checkout", checkout)
+    assert r.returncode == 1 and "is on no branch of a remote, so CI cannot fetch it" in r.stderr
+    git("push", "-q", "origin", "HEAD", cwd=checkout)
+    head = git("rev-parse", "HEAD", cwd=checkout)
+    with open(os.path.join(checkout, "Package.swift"), "a") as f:
+        f.write("// not committed\n")
+    r = sortie(root, "ci", "lock", "--sortie-checkout", checkout)
+    assert r.returncode == 1 and "has uncommitted changes, which CI would not get" in r.stderr
+    git("checkout", "-q", "--", "Package.swift", cwd=checkout)
+    r = sortie(root, "ci", "lock", "--sortie-checkout", checkout)
+    assert r.returncode == 0, r.stderr
+    assert load(root, "sortie-ci.lock")["sortie"] == {"git": "file://" + origin, "commit": head}
+
+
 def test_the_sortie_job_builds_exactly_the_locked_archive(tmp_path):
     """An archive whose sha256 is the locked one is unpacked; the same URL with other bytes fails the job."""
     tree = tmp_path / "tree" / "sortie-1.0"
