@@ -84,7 +84,7 @@ public struct CILocker: Sendable {
         func run(_ arguments: [String]) throws -> String {
             let result = try runner.run(git, ["-C", directory] + arguments)
             guard result.status == 0 else {
-                throw CIError("`git \(arguments.joined(separator: " "))` in \(directory) failed: \(result.errorOutput.suffix(300))",
+                throw CIError("`git \(arguments.joined(separator: " "))` in \(directory) failed: \(result.errorOutput.suffix(300).trimmingCharacters(in: .whitespacesAndNewlines))",
                               hint: "--sortie-checkout takes a git checkout of Sortie with a remote named origin")
             }
             return result.output.trimmingCharacters(in: .whitespacesAndNewlines)

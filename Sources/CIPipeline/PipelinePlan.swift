@@ -41,7 +41,7 @@ public struct PipelinePlan: Sendable, Equatable {
         isMirage = project.isMirage
         guard let sortie = project.lock?.sortie else {
             let lock = project.directory == "." ? CILock.fileName : project.directory + "/" + CILock.fileName
-            throw CIError((project.lock == nil ? "there is no \(lock)" : "\(lock) does not say") + " where CI gets Sortie, so no pipeline was written",
+            throw CIError((project.lock == nil ? "there is no \(lock) to say" : "\(lock) does not say") + " where CI gets Sortie, so no pipeline was written",
                           hint: "record it with `sortie ci lock --sortie-git URL --sortie-commit SHA` (a git repository and a full commit), "
                               + "`sortie ci lock --sortie-archive URL --sortie-sha256 HEX` (a .tar.gz of Sortie's source), or "
                               + "`sortie ci lock --sortie-checkout DIR` (origin and HEAD of your Sortie checkout)")

@@ -211,7 +211,7 @@ def test_no_pipeline_without_knowing_where_ci_gets_sortie(tmp_path):
     for generator, path in [("github", ".github/workflows/deploy.yml"), ("circleci", ".circleci/config.yml")]:
         r = sortie(root, "ci", generator)
         assert r.returncode == 1
-        assert "there is no sortie-ci.lock where CI gets Sortie, so no pipeline was written" in r.stderr
+        assert "there is no sortie-ci.lock to say where CI gets Sortie, so no pipeline was written" in r.stderr
         assert "sortie ci lock --sortie-git URL --sortie-commit SHA" in r.stderr
         assert not os.path.exists(os.path.join(root, path))
     r = sortie(root, "ci", "lock")
