@@ -10,9 +10,13 @@ public enum GitHubWorkflow {
     /// Every action the workflow uses, at the first major that runs on Node 24 (GitHub removed
     /// Node 20 from its runners in September 2026; docs/ci.md lists the release notes).
     public enum Actions {
+        /// The repository in the build, test and deploy jobs.
         public static let checkout = "actions/checkout@v5"
+        /// The built `sortie` and the opam root.
         public static let cache = "actions/cache@v5"
+        /// Hands `sortie` and the kernel to later jobs.
         public static let uploadArtifact = "actions/upload-artifact@v6"
+        /// Receives them.
         public static let downloadArtifact = "actions/download-artifact@v7"
     }
 

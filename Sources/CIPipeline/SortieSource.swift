@@ -4,7 +4,9 @@
 ///
 /// In the lock: `{"git": URL, "commit": SHA}` or `{"archive": URL, "sha256": HEX}`.
 public enum SortieSource: Sendable, Equatable, Codable {
+    /// A repository CI fetches, and the full commit id (lowercase hex) it checks out and verifies.
     case git(url: String, commit: String)
+    /// A `.tar.gz` of Sortie's source CI downloads, and its sha256 (lowercase hex) it checks first.
     case archive(url: String, sha256: String)
 
     /// A git source, or an error saying what is wrong with the URL or the commit.
