@@ -37,7 +37,9 @@ enum SortieBuild {
         case .git:
             return """
                 src="\(temp)/sortie-src"
-                rm -rf "$src" && git init -q "$src" && cd "$src"
+                rm -rf "$src"
+                git init -q "$src"
+                cd "$src" || exit 1
                 git fetch -q --depth 1 "$SORTIE_GIT" "$SORTIE_COMMIT" \\
                   || git fetch -q "$SORTIE_GIT" '+refs/heads/*:refs/remotes/sortie/*' '+refs/tags/*:refs/tags/*'
                 git -c advice.detachedHead=false checkout -q --detach "$SORTIE_COMMIT"
