@@ -371,18 +371,26 @@ def test_the_sortie_job_builds_exactly_the_locked_archive(tmp_path):
 @pytest.mark.vm
 def test_the_github_workflow_steps_deploy_to_a_local_plane(tmp_path):
     """Runs the `run:` steps of the generated workflow in job order (test, then deploy-local), each
-    in its own bash as GitHub does, with GITHUB_ENV and GITHUB_PATH honoured; the `sortie` job's
-    cache hit is a sortie binary already in .sortie-bin (steps that build it on a miss are skipped,
-    as are `uses:` steps: checkout and artifacts are the working tree itself)."""
+    in its own bash as GitHub does, with GITHUB_ENV and GITHUB_PATH honoured. The lock names this
+    checkout of Sortie (file://, its HEAD) and the `sortie` job's fetch step runs against it; its
+    build is the sortie binary under test put in .sortie-bin (as on a cache hit: installing
+    packages and compiling are skipped, as are `uses:` steps: checkout and artifacts are the
+    working tree itself)."""
     api_port, lb_port = support.free_port(), support.free_port()
     root = repository(str(tmp_path / "repo"), NO_BUILD_LOCAL.replace("{api_port}", str(api_port)).replace("{lb_port}", str(lb_port)))
     shutil.copytree(fleet.LINUX, os.path.join(root, "kernel"), ignore=shutil.ignore_patterns("cache", "work"))
-    assert sortie(root, "ci", "lock", *SORTIE_GIT).returncode == 0
+    head = git("rev-parse", "HEAD", cwd=support.REPO)
+    r = sortie(root, "ci", "lock", "--sortie-git", "file://" + support.REPO, "--sortie-commit", head)
+    assert r.returncode == 0, r.stderr
     assert sortie(root, "ci", "github").returncode == 0
-    os.makedirs(os.path.join(root, ".sortie-bin"))
-    shutil.copy(support.sortie_bin(), os.path.join(root, ".sortie-bin", "sortie"))
     runner_temp = str(tmp_path / "runner-temp")
     os.makedirs(runner_temp)
+    r = run_sortie_job_step(root, runner_temp, FETCH_STEP)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert git("rev-parse", "HEAD", cwd=os.path.join(runner_temp, "sortie-src")) == head
+    assert os.path.exists(os.path.join(runner_temp, "sortie-src", "Package.swift"))
+    os.makedirs(os.path.join(root, ".sortie-bin"))
+    shutil.copy(support.sortie_bin(), os.path.join(root, ".sortie-bin", "sortie"))
     workflow = load(root, ".github/workflows/deploy.yml")
     env = {k: v for k, v in os.environ.items() if not k.startswith("SORTIE_SERVE")}
     env.update(RUNNER_TEMP=runner_temp, GITHUB_WORKSPACE=root, **workflow.get("env", {}))
