@@ -34,14 +34,14 @@ public struct CIRepository: Sendable {
         return path
     }
 
-    /// Reads `sortie.yml` (secrets replaced by placeholders: their values are not needed to write
-    /// a pipeline) and the lock, and looks at the project.
+    /// Reads `sortie.yml` (without the environment: values of `${NAME}` are not needed to write a
+    /// pipeline, only which names the file's values reference) and the lock, and looks at the project.
     public func load() throws -> CIProject {
         guard let data = FileManager.default.contents(atPath: configFile), let yaml = String(data: data, encoding: .utf8) else {
             throw CIError("cannot read \(configFile)", hint: "run `sortie init` to write one, or give its path with -f")
         }
-        let configuration = try DeployConfiguration.parse(yaml, file: relative(configFile),
-                                                          environment: CIProject.placeholderEnvironment(for: yaml))
+        let configuration = try DeployConfiguration.parse(yaml, file: relative(configFile), environment: [:],
+                                                          allowingMissingVariables: true)
         var lock: CILock?
         if let lockData = FileManager.default.contents(atPath: lockFile) {
             do {
@@ -52,8 +52,7 @@ public struct CIRepository: Sendable {
         }
         let isMirage = FileManager.default.fileExists(atPath: projectDirectory + "/config.ml")
             || (configuration.build.command?.value.contains("mirage") ?? false)
-        return CIProject(configuration: configuration, configPath: relative(configFile), isMirage: isMirage, lock: lock,
-                         secretVariables: CIProject.secretVariables(in: yaml))
+        return CIProject(configuration: configuration, configPath: relative(configFile), isMirage: isMirage, lock: lock)
     }
 
     /// Writes `contents` to `path` under the root, atomically.

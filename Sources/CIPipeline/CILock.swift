@@ -9,8 +9,9 @@ public struct CILock: Codable, Sendable, Equatable {
     public var opamSwitch: PinnedFile?
     /// opam-monorepo's lock file made by `mirage configure` / `make lock`, if the project has one.
     public var opamMonorepoLock: PinnedFile?
-    /// The Sortie release the pipeline installs.
-    public var sortieVersion: String
+    /// Where the pipeline gets Sortie (nil in a lock written before this was recorded: the
+    /// generators then refuse to write a pipeline).
+    public var sortie: SortieSource?
 
     public struct PinnedFile: Codable, Sendable, Equatable {
         public var path: String
@@ -22,11 +23,11 @@ public struct CILock: Codable, Sendable, Equatable {
         }
     }
 
-    public init(image: String?, opamSwitch: PinnedFile?, opamMonorepoLock: PinnedFile?, sortieVersion: String) {
+    public init(image: String?, opamSwitch: PinnedFile?, opamMonorepoLock: PinnedFile?, sortie: SortieSource?) {
         self.image = image
         self.opamSwitch = opamSwitch
         self.opamMonorepoLock = opamMonorepoLock
-        self.sortieVersion = sortieVersion
+        self.sortie = sortie
     }
 
     public static let fileName = "sortie-ci.lock"
@@ -56,7 +57,7 @@ public struct CILock: Codable, Sendable, Equatable {
         if let opamMonorepoLock {
             lines.append("opam-monorepo lock \(opamMonorepoLock.path) (sha256 \(opamMonorepoLock.sha256.prefix(12))…): the unikernel's library sources at fixed versions, vendored by `make depend`")
         }
-        lines.append("sortie \(sortieVersion): the Sortie release the pipeline builds once and caches")
+        if let sortie { lines.append(sortie.explanation) }
         return lines
     }
 }

@@ -5,13 +5,11 @@ import ImageBuilder
 /// `sortie ci lock`: pins what the CI build depends on and records it in `sortie-ci.lock`.
 public struct CILocker: Sendable {
     public var repository: CIRepository
-    public var sortieVersion: String
     public var runner: any CommandRunner
     public var environment: [String: String]
 
-    public init(repository: CIRepository, sortieVersion: String, environment: [String: String], runner: any CommandRunner = SystemCommandRunner()) {
+    public init(repository: CIRepository, environment: [String: String], runner: any CommandRunner = SystemCommandRunner()) {
         self.repository = repository
-        self.sortieVersion = sortieVersion
         self.environment = environment
         self.runner = runner
     }
@@ -20,9 +18,17 @@ public struct CILocker: Sendable {
     public static let mirageImage = "ocaml/opam:debian-12-ocaml-4.14"
 
     /// Computes the lock (resolving `image` to a digest, exporting the opam switch if missing).
-    public func lock(image requested: String?) throws -> CILock {
+    /// `sortie` is where CI gets Sortie; without it the lock's current one is kept, and with
+    /// neither nothing is written.
+    public func lock(image requested: String?, sortie requestedSortie: SortieSource?) throws -> CILock {
         let project = try repository.load()
         let directory = repository.projectDirectory
+        guard let sortie = requestedSortie ?? project.lock?.sortie else {
+            throw CIError("\(CILock.fileName) must say where CI gets Sortie, and no source was given",
+                          hint: "add `--sortie-git URL --sortie-commit SHA` (a git repository and a full commit), "
+                              + "`--sortie-archive URL --sortie-sha256 HEX` (a .tar.gz of Sortie's source), or "
+                              + "`--sortie-checkout DIR` (origin and HEAD of your Sortie checkout)")
+        }
         var image = requested ?? project.lock?.image
         if let reference = image, !CILock.isPinned(reference) { image = try resolveDigest(reference) }
         if image == nil, project.configuration.build.command != nil {
@@ -51,7 +57,7 @@ public struct CILocker: Sendable {
                 monorepo = .init(path: repository.relative(mirageDirectory + "/" + locked), sha256: try sha256(mirageDirectory + "/" + locked))
             }
         }
-        return CILock(image: image, opamSwitch: opamSwitch, opamMonorepoLock: monorepo, sortieVersion: sortieVersion)
+        return CILock(image: image, opamSwitch: opamSwitch, opamMonorepoLock: monorepo, sortie: sortie)
     }
 
     /// `NAME@sha256:…` for a tag, from skopeo or docker, or an error saying how to pin it by hand.
@@ -69,6 +75,34 @@ public struct CILocker: Sendable {
         }
         throw CIError("cannot pin \(name) by digest here (neither skopeo nor docker could resolve it)",
                       hint: "run `docker pull \(name)` where Docker works and pass `--image $(docker inspect --format '{{index .RepoDigests 0}}' \(name))`")
+    }
+
+    /// The source a Sortie git checkout at `directory` stands for: its `origin` and its `HEAD`,
+    /// refused when CI could not fetch exactly that (local changes, a commit not pushed, an SSH origin).
+    public func sortieSource(checkout directory: String) throws -> SortieSource {
+        guard let git = executable("git") else { throw CIError("git is not installed here", hint: "give --sortie-git and --sortie-commit instead") }
+        func run(_ arguments: [String]) throws -> String {
+            let result = try runner.run(git, ["-C", directory] + arguments)
+            guard result.status == 0 else {
+                throw CIError("`git \(arguments.joined(separator: " "))` in \(directory) failed: \(result.errorOutput.suffix(300).trimmingCharacters(in: .whitespacesAndNewlines))",
+                              hint: "--sortie-checkout takes a git checkout of Sortie with a remote named origin")
+            }
+            return result.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        let url = try run(["remote", "get-url", "origin"])
+        let commit = try run(["rev-parse", "HEAD"])
+        guard try run(["status", "--porcelain", "--untracked-files=no"]).isEmpty else {
+            throw CIError("\(directory) has uncommitted changes, which CI would not get", hint: "commit and push them, then run this again")
+        }
+        guard !(try run(["branch", "--remotes", "--contains", commit])).isEmpty else {
+            throw CIError("commit \(commit) of \(directory) is on no branch of a remote, so CI cannot fetch it",
+                          hint: "push it (git push origin HEAD), then run this again")
+        }
+        if url.hasPrefix("git@") || url.hasPrefix("ssh://") {
+            throw CIError("origin of \(directory) is \(url), an SSH URL that CI cannot fetch without a key",
+                          hint: "give the https:// URL instead: --sortie-git https://… --sortie-commit \(commit)")
+        }
+        return try SortieSource.checkedGit(url: url, commit: commit)
     }
 
     func executable(_ name: String) -> String? { ExecutableSearch.find(name, environment: environment) }

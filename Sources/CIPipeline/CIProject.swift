@@ -10,42 +10,21 @@ public struct CIProject: Sendable, Equatable {
     /// A MirageOS project (a `config.ml` beside `sortie.yml`, or `mirage` in the build command).
     public var isMirage: Bool
     public var lock: CILock?
-    /// `${NAME}` references without a default in `sortie.yml`: each comes from a CI secret.
-    public var secretVariables: [String]
+    /// `${NAME}` references without a default in the values of `sortie.yml` (not its comments):
+    /// each comes from a CI secret.
+    public var secretVariables: [String] { configuration.variablesWithoutDefault }
 
-    public init(configuration: DeployConfiguration, configPath: String = "sortie.yml", isMirage: Bool, lock: CILock?,
-                secretVariables: [String]) {
+    public init(configuration: DeployConfiguration, configPath: String = "sortie.yml", isMirage: Bool, lock: CILock?) {
         self.configuration = configuration
         self.configPath = configPath
         self.isMirage = isMirage
         self.lock = lock
-        self.secretVariables = secretVariables
     }
 
     /// The directory of `sortie.yml` relative to the repository root ("." for the root).
     public var directory: String {
         let dir = (configPath as NSString).deletingLastPathComponent
         return dir.isEmpty ? "." : dir
-    }
-
-    /// The names in `${NAME}` references of `yaml` that have no `:-default` (and are not `$${`).
-    public static func secretVariables(in yaml: String) -> [String] {
-        let pattern = #/\$\{([A-Za-z_][A-Za-z0-9_]*)(:-[^}]*)?\}/#
-        var names: [String] = []
-        let literal = yaml.replacingOccurrences(of: "$${", with: "")  // `$${` is a literal `${`
-        for match in literal.matches(of: pattern) where match.output.2 == nil {
-            let name = String(match.output.1)
-            if !names.contains(name) { names.append(name) }
-        }
-        return names
-    }
-
-    /// Every `${NAME}` reference in `yaml`, set to a placeholder, so the file parses without the secrets.
-    public static func placeholderEnvironment(for yaml: String) -> [String: String] {
-        let pattern = #/\$\{([A-Za-z_][A-Za-z0-9_]*)/#
-        var environment: [String: String] = [:]
-        for match in yaml.matches(of: pattern) { environment[String(match.output.1)] = "placeholder" }
-        return environment
     }
 }
 

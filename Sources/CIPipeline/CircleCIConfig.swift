@@ -4,6 +4,9 @@
 /// context). Pure.
 public enum CircleCIConfig {
     public static let path = ".circleci/config.yml"
+    /// The VM of the test and deploy jobs (QEMU runs there): Ubuntu 24.04, the distribution the
+    /// `sortie` job builds the binary on (`swift:…-noble`), so its C libraries match.
+    public static let machineImage = "ubuntu-2404:current"
 
     public static func render(_ plan: PipelinePlan) -> String {
         var out = plan.header("sortie ci circleci") + "\n"
@@ -12,25 +15,25 @@ public enum CircleCIConfig {
             jobs:
               sortie:
                 docker:
-                  - image: swift:6.0-bookworm
+                  - image: \(YAMLText.quoted(SortieBuild.swiftImage))
                 environment:
-                  SORTIE_VERSION: \(YAMLText.quoted(plan.sortieVersion))
-                  SORTIE_REPOSITORY: \(YAMLText.quoted(PipelinePlan.sortieRepository))
+            \(SortieBuild.environment(plan.sortie).map { "      \($0.name): \(YAMLText.quoted($0.value))" }.joined(separator: "\n"))
                 steps:
                   - restore_cache:
                       keys:
-                        - sortie-\(plan.sortieVersion)-{{ arch }}
+                        - \(SortieBuild.cacheKey(plan.sortie))-{{ arch }}
                   - run:
-                      name: Build sortie (once per version; cached)
+                      name: Build sortie from the source in sortie-ci.lock, verified (once; cached)
                       command: |
                         if [ ! -x .sortie-bin/sortie ]; then
-                          git clone --depth 1 --branch "v$SORTIE_VERSION" "$SORTIE_REPOSITORY" /tmp/sortie-src
-                          swift build --package-path /tmp/sortie-src -c release --product sortie -Xswiftc -static-stdlib
-                          mkdir -p .sortie-bin
-                          cp "$(swift build --package-path /tmp/sortie-src -c release -Xswiftc -static-stdlib --show-bin-path)/sortie" .sortie-bin/
+                          (
+            \(YAMLText.block(SortieBuild.installScript(plan.sortie), indent: 16))
+            \(YAMLText.block(SortieBuild.fetchScript(plan.sortie, temp: "/tmp"), indent: 16))
+                          )
+            \(YAMLText.block(SortieBuild.buildScript(temp: "/tmp"), indent: 14))
                         fi
                   - save_cache:
-                      key: sortie-\(plan.sortieVersion)-{{ arch }}
+                      key: \(SortieBuild.cacheKey(plan.sortie))-{{ arch }}
                       paths:
                         - .sortie-bin
                   - persist_to_workspace:
@@ -108,7 +111,7 @@ public enum CircleCIConfig {
         var out = """
               \(name):
                 machine:
-                  image: ubuntu-2204:current
+                  image: \(Self.machineImage)
 
             """
         out += """

@@ -1,9 +1,24 @@
-/// `.github/workflows/deploy.yml`: jobs `sortie` (the release binary, built once per version and
-/// cached), `build` (the user's build in the pinned image, opam switch cached), `test` (image and
+/// `.github/workflows/deploy.yml`: jobs `sortie` (the release binary, built from the source in
+/// `sortie-ci.lock` once and cached), `build` (the user's build in the pinned image, opam switch cached), `test` (image and
 /// boot smoke test) and one `deploy-TARGET` per target, on pushes to the branch only, never two at
 /// once. Pure: the same plan gives the same bytes.
 public enum GitHubWorkflow {
     public static let path = ".github/workflows/deploy.yml"
+    /// The step of the `sortie` job that fetches and verifies Sortie's source.
+    public static let fetchStepName = "Fetch Sortie's source (as sortie-ci.lock says, verified)"
+
+    /// Every action the workflow uses, at the first major that runs on Node 24 (GitHub removed
+    /// Node 20 from its runners in September 2026; docs/ci.md lists the release notes).
+    public enum Actions {
+        /// The repository in the build, test and deploy jobs.
+        public static let checkout = "actions/checkout@v5"
+        /// The built `sortie` and the opam root.
+        public static let cache = "actions/cache@v5"
+        /// Hands `sortie` and the kernel to later jobs.
+        public static let uploadArtifact = "actions/upload-artifact@v6"
+        /// Receives them.
+        public static let downloadArtifact = "actions/download-artifact@v7"
+    }
 
     public static func render(_ plan: PipelinePlan) -> String {
         var out = plan.header("sortie ci github") + "\n"
@@ -16,30 +31,32 @@ public enum GitHubWorkflow {
             permissions:
               contents: read
             env:
-              SORTIE_VERSION: \(YAMLText.quoted(plan.sortieVersion))
-              SORTIE_REPOSITORY: \(YAMLText.quoted(PipelinePlan.sortieRepository))
+            \(SortieBuild.environment(plan.sortie).map { "  \($0.name): \(YAMLText.quoted($0.value))" }.joined(separator: "\n"))
             jobs:
               sortie:
-                name: sortie (release binary, cached per version)
+                name: sortie (built from the source in sortie-ci.lock, cached)
                 runs-on: ubuntu-24.04
+                container:
+                  image: \(YAMLText.quoted(SortieBuild.swiftImage))
                 steps:
                   - id: cache
-                    uses: actions/cache@v4
+                    uses: \(Actions.cache)
                     with:
                       path: .sortie-bin
-                      key: sortie-${{ env.SORTIE_VERSION }}-${{ runner.os }}-${{ runner.arch }}
-                  - if: steps.cache.outputs.cache-hit != 'true'
-                    uses: swift-actions/setup-swift@v2
-                    with:
-                      swift-version: "6.0"
+                      key: \(SortieBuild.cacheKey(plan.sortie))-${{ runner.os }}-${{ runner.arch }}
+                  - name: Install Sortie's build dependencies
+                    if: steps.cache.outputs.cache-hit != 'true'
+                    run: |
+            \(YAMLText.block(SortieBuild.installScript(plan.sortie), indent: 10))
+                  - name: \(Self.fetchStepName)
+                    if: steps.cache.outputs.cache-hit != 'true'
+                    run: |
+            \(YAMLText.block(SortieBuild.fetchScript(plan.sortie, temp: "$RUNNER_TEMP"), indent: 10))
                   - name: Build sortie
                     if: steps.cache.outputs.cache-hit != 'true'
                     run: |
-                      git clone --depth 1 --branch "v$SORTIE_VERSION" "$SORTIE_REPOSITORY" "$RUNNER_TEMP/sortie-src"
-                      swift build --package-path "$RUNNER_TEMP/sortie-src" -c release --product sortie -Xswiftc -static-stdlib
-                      mkdir -p .sortie-bin
-                      cp "$(swift build --package-path "$RUNNER_TEMP/sortie-src" -c release -Xswiftc -static-stdlib --show-bin-path)/sortie" .sortie-bin/
-                  - uses: actions/upload-artifact@v4
+            \(YAMLText.block(SortieBuild.buildScript(temp: "$RUNNER_TEMP"), indent: 10))
+                  - uses: \(Actions.uploadArtifact)
                     with:
                       name: sortie
                       path: .sortie-bin/sortie
@@ -57,12 +74,12 @@ public enum GitHubWorkflow {
                       OPAMROOTISOK: "1"
                       OPAMYES: "1"
                     steps:
-                      - uses: actions/checkout@v4
+                      - uses: \(Actions.checkout)
 
                 """
             if let opamSwitch = plan.opamSwitch {
                 out += """
-                          - uses: actions/cache@v4
+                          - uses: \(Actions.cache)
                             with:
                               path: /home/opam/.opam
                               key: opam-${{ hashFiles(\(YAMLText.quoted(opamSwitch).replacingOccurrences(of: "\"", with: "'"))) }}
@@ -81,7 +98,7 @@ public enum GitHubWorkflow {
                 """
             for (index, artifact) in plan.artifacts.enumerated() {
                 out += """
-                          - uses: actions/upload-artifact@v4
+                          - uses: \(Actions.uploadArtifact)
                             with:
                               name: kernel-\(index)
                               path: \(YAMLText.quoted(artifact))
@@ -117,8 +134,8 @@ public enum GitHubWorkflow {
         }
         out += """
                 steps:
-                  - uses: actions/checkout@v4
-                  - uses: actions/download-artifact@v4
+                  - uses: \(Actions.checkout)
+                  - uses: \(Actions.downloadArtifact)
                     with:
                       name: sortie
                       path: .sortie-bin
@@ -127,7 +144,7 @@ public enum GitHubWorkflow {
         if plan.buildCommand != nil {
             for (index, artifact) in plan.artifacts.enumerated() {
                 out += """
-                          - uses: actions/download-artifact@v4
+                          - uses: \(Actions.downloadArtifact)
                             with:
                               name: kernel-\(index)
                               path: \(YAMLText.quoted(directoryOf(artifact)))
@@ -151,9 +168,8 @@ public enum GitHubWorkflow {
             return out + """
                       - name: Image and boot smoke test
                         working-directory: \(YAMLText.quoted(plan.directory))
-                        run: \(plan.smokeTestCommand)
 
-                """
+                """ + secretEnvironment(plan) + "        run: \(plan.smokeTestCommand)\n"
         }
         if deploy.isLocalPlane {
             out += """
@@ -181,9 +197,7 @@ public enum GitHubWorkflow {
                     working-directory: \(YAMLText.quoted(plan.directory))
 
             """
-        if !plan.secretVariables.isEmpty {
-            out += "        env:\n" + plan.secretVariables.map { "          \($0): ${{ secrets.\($0) }}\n" }.joined()
-        }
+        out += secretEnvironment(plan)
         out += "        run: \(plan.deployCommand(deploy))\n"
         if !deploy.isLocalPlane {
             out += """
@@ -194,6 +208,12 @@ public enum GitHubWorkflow {
                 """
         }
         return out
+    }
+
+    /// The `env:` of a step that reads sortie.yml: each `${NAME}` without a default from the secret NAME.
+    static func secretEnvironment(_ plan: PipelinePlan) -> String {
+        guard !plan.secretVariables.isEmpty else { return "" }
+        return "        env:\n" + plan.secretVariables.map { "          \($0): ${{ secrets.\($0) }}\n" }.joined()
     }
 
     static func directoryOf(_ path: String) -> String {

@@ -29,18 +29,24 @@ public struct PipelinePlan: Sendable, Equatable {
     public var keySecret: String?
     /// `${NAME}` of `sortie.yml` that come from secrets.
     public var secretVariables: [String]
-    public var sortieVersion: String
+    /// Where the pipeline gets Sortie (from the lock: never a guess).
+    public var sortie: SortieSource
 
-    public static let sortieRepository = "https://github.com/sortie-dev/sortie.git"
-
-    public init(_ project: CIProject, sortieVersion: String) throws {
+    public init(_ project: CIProject) throws {
         let configuration = project.configuration
         app = configuration.app
         branch = configuration.ci.branch
         directory = project.directory
         buildCommand = configuration.build.command?.value
         isMirage = project.isMirage
-        self.sortieVersion = project.lock?.sortieVersion ?? sortieVersion
+        guard let sortie = project.lock?.sortie else {
+            let lock = project.directory == "." ? CILock.fileName : project.directory + "/" + CILock.fileName
+            throw CIError((project.lock == nil ? "there is no \(lock) to say" : "\(lock) does not say") + " where CI gets Sortie, so no pipeline was written",
+                          hint: "record it with `sortie ci lock --sortie-git URL --sortie-commit SHA` (a git repository and a full commit), "
+                              + "`sortie ci lock --sortie-archive URL --sortie-sha256 HEX` (a .tar.gz of Sortie's source), or "
+                              + "`sortie ci lock --sortie-checkout DIR` (origin and HEAD of your Sortie checkout)")
+        }
+        self.sortie = sortie
         if buildCommand != nil {
             guard let image = project.lock?.image else {
                 throw CIError("the build command runs in a pinned image, and \(CILock.fileName) names none",

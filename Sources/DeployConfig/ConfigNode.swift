@@ -3,10 +3,13 @@ import Rollout
 import Yams
 
 /// What every read of `sortie.yml` needs: the file's name for messages, and the environment for
-/// `${...}` references.
+/// `${...}` references (with what to do about a missing variable, and where references are logged).
 struct ParseContext {
     let file: String
     let environment: [String: String]
+    /// When true, a missing variable is recorded instead of failing the parse.
+    var allowsMissingVariables = false
+    let references = EnvironmentReferenceLog()
 }
 
 /// One value in `sortie.yml`, with its key path and line, and typed readers that throw a
@@ -87,13 +90,20 @@ struct ConfigNode {
 
     /// A string, with `${...}` references resolved from the environment.
     func string() throws -> ConfigString {
+        try resolvedString().value
+    }
+
+    /// A string, and whether it references a missing variable (left unresolved, only when the
+    /// context allows it).
+    func resolvedString() throws -> (value: ConfigString, isIncomplete: Bool) {
         let text = try scalarText(expecting: "a string")
         switch EnvironmentInterpolation.resolve(text, environment: context.environment) {
-        case .success(let value):
-            return value
-        case .failure(.unset(let name)):
-            throw error("the environment variable \(name) is not set",
-                        hint: "set \(name), or give a default in the file: ${\(name):-default}")
+        case .success(let resolution):
+            context.references.record(resolution, keyPath: path, line: line)
+            if let name = resolution.missing.first, !context.allowsMissingVariables {
+                throw ConfigError.unsetVariable(name, file: context.file, line: line, keyPath: path)
+            }
+            return (resolution.string, !resolution.missing.isEmpty)
         case .failure(.malformed(let reference)):
             throw error("\(reference) is not a valid environment reference; write ${NAME} or ${NAME:-default}",
                         hint: "write $${ for a literal ${")
@@ -101,9 +111,10 @@ struct ConfigNode {
     }
 
     /// A non-empty string matching `rule`, described as `what` in the message (e.g. `a zone like "us-west1-a"`).
+    /// A value with a missing variable is checked by the command that needs it (`requireEnvironment`).
     func string(matching rule: NamePattern, what: String) throws -> ConfigString {
-        let value = try string()
-        guard rule.matches(value.value) else { throw error("\(value.quoted) is not \(what)") }
+        let (value, isIncomplete) = try resolvedString()
+        guard isIncomplete || rule.matches(value.value) else { throw error("\(value.quoted) is not \(what)") }
         return value
     }
 

@@ -18,6 +18,8 @@ public struct DeployConfiguration: Sendable, Equatable {
     public var ci: CISettings = CISettings()
     /// The file's name in messages.
     public var file: String = "sortie.yml"
+    /// Every `${NAME}` in the file's values, in file order.
+    public var environmentReferences: [EnvironmentReference] = []
 
     /// The longest `app`: derived names (`APP-v20250101-120000-template` and the like) must fit
     /// GCE's 63 characters.
@@ -26,8 +28,14 @@ public struct DeployConfiguration: Sendable, Equatable {
 
     /// Parses and validates `yaml`; `file` names the file in messages; `${...}` references are
     /// resolved from `environment`. Throws `ConfigError` for the first problem found.
-    public static func parse(_ yaml: String, file: String = "sortie.yml", environment: [String: String] = [:]) throws -> DeployConfiguration {
-        let context = ParseContext(file: file, environment: environment)
+    ///
+    /// A reference to a variable that is not set, without a default, is such a problem, unless
+    /// `allowingMissingVariables`: then the reference stays in the value as written, the value is
+    /// not validated, and the command calls `requireEnvironment(for:)` with the keys it uses.
+    public static func parse(_ yaml: String, file: String = "sortie.yml", environment: [String: String] = [:],
+                             allowingMissingVariables: Bool = false) throws -> DeployConfiguration {
+        var context = ParseContext(file: file, environment: environment)
+        context.allowsMissingVariables = allowingMissingVariables
         let root: Node?
         do {
             root = try Yams.compose(yaml: yaml)
@@ -41,11 +49,13 @@ public struct DeployConfiguration: Sendable, Equatable {
         }
         var configuration = try DeployConfiguration(node)
         configuration.file = file
+        configuration.environmentReferences = context.references.references
         return configuration
     }
 
-    /// Reads and parses the file at `path` (named as given in messages).
-    public static func load(path: String, environment: [String: String]) throws -> DeployConfiguration {
+    /// Reads and parses the file at `path` (named as given in messages); see `parse` for
+    /// `allowingMissingVariables`.
+    public static func load(path: String, environment: [String: String], allowingMissingVariables: Bool = false) throws -> DeployConfiguration {
         guard let data = FileManager.default.contents(atPath: path) else {
             let exists = FileManager.default.fileExists(atPath: path)
             throw ConfigError(file: path, line: nil, keyPath: "", problem: exists ? "cannot read the file" : "no such file",
@@ -54,7 +64,7 @@ public struct DeployConfiguration: Sendable, Equatable {
         guard let yaml = String(data: data, encoding: .utf8) else {
             throw ConfigError(file: path, line: nil, keyPath: "", problem: "is not UTF-8 text")
         }
-        return try parse(yaml, file: path, environment: environment)
+        return try parse(yaml, file: path, environment: environment, allowingMissingVariables: allowingMissingVariables)
     }
 
     public init(app: String, build: BuildSettings, image: ImageSettings = ImageSettings(), service: ServiceSettings, targets: [Target]) {

@@ -7,14 +7,25 @@
 enum EnvironmentInterpolation {
     /// Why a string could not be resolved; the caller adds the place.
     enum Failure: Error, Equatable {
-        case unset(name: String)
         case malformed(reference: String)
     }
 
-    static func resolve(_ text: String, environment: [String: String]) -> Result<ConfigString, Failure> {
-        guard text.contains("${") else { return .success(ConfigString(text)) }
+    /// A resolved string and the references it holds.
+    struct Resolution {
+        /// The text with every reference replaced; a missing variable's reference is left as written.
+        var string: ConfigString
+        /// Each `${...}` in the text, in order: its name and whether it has a `:-default`.
+        var references: [(name: String, hasDefault: Bool)]
+        /// Variables referenced without a default that the environment does not have.
+        var missing: [String]
+    }
+
+    static func resolve(_ text: String, environment: [String: String]) -> Result<Resolution, Failure> {
+        guard text.contains("${") else { return .success(Resolution(string: ConfigString(text), references: [], missing: [])) }
         var output = ""
         var fromEnvironment = false
+        var references: [(name: String, hasDefault: Bool)] = []
+        var missing: [String] = []
         var rest = Substring(text)
         while let dollar = rest.firstIndex(of: "$") {
             output += rest[..<dollar]
@@ -35,18 +46,21 @@ enum EnvironmentInterpolation {
             let inner = afterDollar[afterDollar.index(after: afterDollar.startIndex)..<close]
             let (name, fallback) = split(inner)
             guard isVariableName(name) else { return .failure(.malformed(reference: "${\(inner)}")) }
+            references.append((String(name), fallback != nil))
             if let value = environment[String(name)], !(value.isEmpty && fallback != nil) {
                 output += value
                 fromEnvironment = true
             } else if let fallback {
                 output += fallback
             } else {
-                return .failure(.unset(name: String(name)))
+                output += "${\(inner)}"
+                missing.append(String(name))
+                fromEnvironment = true  // not a real value: never shown as one
             }
             rest = afterDollar[afterDollar.index(after: close)...]
         }
         output += rest
-        return .success(ConfigString(output, isSecret: fromEnvironment, source: text))
+        return .success(Resolution(string: ConfigString(output, isSecret: fromEnvironment, source: text), references: references, missing: missing))
     }
 
     private static func split(_ inner: Substring) -> (Substring, Substring?) {

@@ -34,7 +34,9 @@ public enum StarterConfig {
                 """
         } else {
             text += """
-                  # The kernel command line, e.g. for Solo5: "--ipv4=10.0.0.2/24 --ipv4-gateway=10.0.0.1".
+                  # The kernel command line. Solo5/MirageOS needs no addresses here: on GCE and on
+                  # `sortie serve` (QEMU's network: 10.0.2.15/24, gateway 10.0.2.2) they come from DHCP,
+                  # which MirageOS 4.10.5 and later use by default; older releases need "--dhcp=true".
                   cmdline: ""
 
                 """

@@ -10,27 +10,53 @@ public enum KernelDetector {
     static let multiboot2Window = 32768
 
     /// Detects the kind of `bytes`, or throws a `KernelError` that says what the file is and what to do.
+    ///
+    /// A multiboot kernel is also checked as GRUB will load it: by the load addresses in its
+    /// header when it gives them, otherwise as an ELF executable (class, data encoding, machine,
+    /// program headers, segments, entry point, the header inside a loaded segment).
     public static func detect(_ bytes: [UInt8], name: String) throws -> KernelKind {
         if bytes.isEmpty {
             throw KernelError("\(name) is empty (0 bytes)", hint: "check that the build finished and wrote the kernel")
         }
         let isELF = bytes.matches([0x7F, 0x45, 0x4C, 0x46], at: 0)
-        if isELF { try checkELFComplete(bytes, name: name) }
-        if let kind = try multibootKind(bytes, name: name) { return kind }
-        if isELF { throw nonMultibootELF(bytes, name: name) }
+        if let header = try multibootHeader(bytes, name: name) {
+            if header.addresses != nil {
+                try checkLoadAddresses(header, bytes, name: name)
+            } else if isELF {
+                try checkELFForGRUB(bytes, header: header, name: name)
+            } else {
+                throw KernelError("\(name) has a \(header.kind.displayName) header but is not an ELF file, and the header gives no load addresses, so GRUB has nothing to load",
+                                  hint: "link the kernel as an ELF executable, or set the header's load addresses (multiboot v1: flag bit 16; v2: an address tag)")
+            }
+            return header.kind
+        }
+        if isELF {
+            try checkELFComplete(bytes, name: name)
+            throw nonMultibootELF(bytes, name: name)
+        }
         if let linux = try linuxKind(bytes, name: name) { return linux }
         throw unrecognised(bytes, name: name)
     }
 
     // MARK: Multiboot
 
-    static func multibootKind(_ bytes: [UInt8], name: String) throws -> KernelKind? {
+    static func multibootHeader(_ bytes: [UInt8], name: String) throws -> MultibootHeader? {
         var offset = 0
         while offset + 12 <= min(bytes.count, multiboot1Window) {
             if bytes.le32(at: offset) == multiboot1Magic {
                 let flags = bytes.le32(at: offset + 4)
                 let checksum = bytes.le32(at: offset + 8)
-                if multiboot1Magic &+ flags &+ checksum == 0 { return .multiboot1 }
+                if multiboot1Magic &+ flags &+ checksum == 0 {
+                    var header = MultibootHeader(kind: .multiboot1, offset: offset, addresses: nil)
+                    if flags & MultibootHeader.aoutKludge != 0 {
+                        guard let addresses = MultibootHeader.multiboot1Addresses(bytes, offset: offset) else {
+                            throw KernelError("\(name) is truncated: the file ends inside its multiboot header's load addresses",
+                                              hint: "the build or a copy was interrupted; rebuild the kernel")
+                        }
+                        header.addresses = addresses
+                    }
+                    return header
+                }
             }
             offset += 4
         }
@@ -45,7 +71,8 @@ public enum KernelDetector {
                         throw KernelError("\(name) has a Multiboot2 header for architecture \(arch), not i386",
                                           hint: "build the kernel for x86_64/i386 BIOS boot")
                     }
-                    return .multiboot2
+                    return MultibootHeader(kind: .multiboot2, offset: offset,
+                                           addresses: MultibootHeader.multiboot2Addresses(bytes, offset: offset, length: Int(length)))
                 }
             }
             offset += 8

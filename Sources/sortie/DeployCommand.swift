@@ -1,5 +1,6 @@
 import ArgumentParser
 import Deploy
+import DeployConfig
 import DiskImage
 import Foundation
 import Logging
@@ -58,7 +59,7 @@ struct DeployCommand: AsyncParsableCommand {
 
     func run() async throws {
         let summary: DeploySummary = try await reportingErrors {
-            let loaded = try project.load()
+            let loaded = try project.load(keys: usedKeys)
             var request = DeployRequest(configuration: loaded.configuration, target: loaded.target, projectDirectory: loaded.directory,
                                         stateDirectory: loaded.state, grub: SortieEnvironment.grub,
                                         cacheDirectory: SortieEnvironment.cacheDirectory, timestamp: try SortieEnvironment.timestamp(),
@@ -78,6 +79,14 @@ struct DeployCommand: AsyncParsableCommand {
         } else {
             print(Self.render(summary))
         }
+    }
+
+    /// The keys of sortie.yml this deploy reads: the build's (its command only when it runs),
+    /// the image's, and unless it stops after the smoke test, the service's and the target's.
+    func usedKeys(_ target: Target) -> [String] {
+        var keys = ["app", "image"] + (skipBuild ? ["build.kernel", "build.initrd", "build.cmdline"] : ["build"])
+        if !smokeTestOnly { keys += ["service", "targets.\(target.name)"] }
+        return keys
     }
 
     static func ask(_ question: String) -> Bool {

@@ -23,7 +23,7 @@ struct ImageBuildCommand: AsyncParsableCommand {
             oldgnu sparse tar, gzip); .raw is the sparse raw disk.
 
             Examples:
-              sortie image build dist/hello.virtio --cmdline "--ipv4=10.0.0.2/24" -o hello.tar.gz
+              sortie image build dist/hello.virtio --cmdline "--dhcp=true" -o hello.tar.gz
               sortie image build vmlinuz --initrd initrd.img --cmdline "quiet" --size 2 -o vm.raw
             """
     )

@@ -15,9 +15,16 @@ struct ProjectOptions: ParsableArguments {
     var target: String?
 
     /// The parsed file, the chosen target, the project directory and `.sortie` in it.
-    func load() throws -> (configuration: DeployConfiguration, target: Target, directory: String, state: String) {
-        let configuration = try DeployConfiguration.load(path: config, environment: SortieEnvironment.variables)
+    ///
+    /// A `${VAR}` that is not set is an error only in the keys the command uses (`keys`, given
+    /// the target): by default those of the operating commands (status, releases, logs,
+    /// rollback, gc), which read only the target's settings, so the build's variables are not needed.
+    func load(keys: (Target) -> [String] = { ["app", "targets.\($0.name)"] })
+        throws -> (configuration: DeployConfiguration, target: Target, directory: String, state: String) {
+        let configuration = try DeployConfiguration.load(path: config, environment: SortieEnvironment.variables,
+                                                         allowingMissingVariables: true)
         let target = try configuration.target(self.target)
+        try configuration.requireEnvironment(for: keys(target))
         let absolute = config.hasPrefix("/") ? config : FileManager.default.currentDirectoryPath + "/" + config
         let directory = (absolute as NSString).deletingLastPathComponent
         return (configuration, target, directory, directory + "/.sortie")

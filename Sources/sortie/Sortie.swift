@@ -9,7 +9,7 @@ struct Sortie: AsyncParsableCommand {
         discussion: """
             Examples:
               sortie init --kernel dist/hello.virtio
-              sortie image build hello.virtio --cmdline "--ipv4=10.0.2.15/24" -o hello.tar.gz
+              sortie image build hello.virtio --cmdline "--dhcp=true" -o hello.tar.gz
               sortie image inspect hello.tar.gz
               sortie boot hello.tar.gz --expect "Solo5: Application exit"
             """,

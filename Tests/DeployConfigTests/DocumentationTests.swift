@@ -32,6 +32,14 @@ import Testing
         }
     }
 
+    /// The doc suggests DHCP for Solo5/MirageOS and explains the local plane's addresses.
+    @Test func networkAddressesComeFromDHCP() {
+        #expect(!Self.doc.contains("--ipv4"))
+        #expect(Self.doc.contains("### Network addresses"))
+        #expect(Self.doc.contains("`10.0.2.15/24` with gateway `10.0.2.2`") && Self.doc.contains("MirageOS 4.10.5 and later"))
+        #expect(Self.doc.contains("`--dhcp=true`"))
+    }
+
     @Test(arguments: ["app", "build.command", "build.kernel", "build.initrd", "build.cmdline", "image.size", "image.smoke-test",
                       "service.port", "service.health", "service.instances", "service.autoscale", "service.rollout", "service.metadata",
                       "targets", "max-surge", "max-unavailable", "canary", "initial-delay", "cooldown", "project", "zone", "region",

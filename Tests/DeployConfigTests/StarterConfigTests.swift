@@ -18,6 +18,15 @@ import Testing
         #expect(text.contains("# initrd:") == !kind.isMultiboot)
     }
 
+    /// Addresses come from DHCP on GCE and on the local plane: the starter never suggests static ones.
+    @Test(arguments: [KernelKind.multiboot1, .multiboot2])
+    func solo5StarterSuggestsDHCP(_ kind: KernelKind) {
+        let text = StarterConfig.render(app: "hello", kernelPath: "dist/hello.virtio", kernelKind: kind)
+        #expect(!text.contains("--ipv4"))
+        #expect(text.contains("DHCP") && text.contains("MirageOS 4.10.5 and later") && text.contains("\"--dhcp=true\""))
+        #expect(text.contains("10.0.2.15/24, gateway 10.0.2.2"))
+    }
+
     @Test func everyKeyIsExplained() {
         let text = StarterConfig.render(app: "hello", kernelPath: "k", kernelKind: .multiboot1)
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)

