@@ -44,10 +44,11 @@ struct ProjectOptions: ParsableArguments {
 }
 
 /// Runs `body` with a connection to the project's target, closing it after.
-func withTarget<T>(_ options: ProjectOptions,
+/// `keys`: the keys of `sortie.yml` the command uses (a `${VAR}` elsewhere may be unset).
+func withTarget<T>(_ options: ProjectOptions, keys: @escaping (Target) -> [String] = { ["app", "targets.\($0.name)"] },
                    _ body: (DeployConfiguration, TargetConnection, ResourceNames) async throws -> T) async throws -> T {
     try await reportingErrors {
-        let project = try options.load()
+        let project = try options.load(keys: keys)
         let connection = try options.connect(project.target)
         do {
             let value = try await body(project.configuration, connection, ResourceNames(app: project.configuration.app))

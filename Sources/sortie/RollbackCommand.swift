@@ -24,7 +24,8 @@ struct RollbackCommand: AsyncParsableCommand {
     var release: String?
 
     func run() async throws {
-        let result = try await withTarget(project) { configuration, connection, names in
+        // The release's template for today's configuration: the target's keys and the instance metadata.
+        let result = try await withTarget(project, keys: { ["app", "targets.\($0.name)", "service.metadata"] }) { configuration, connection, names in
             let target = connection.target
             return try await ReleaseRollback(connection: connection, names: names, timeout: .seconds(configuration.service.rollout.timeoutSeconds)) {
                 ReleaseTemplate.make(configuration: configuration, target: target, release: $0,
