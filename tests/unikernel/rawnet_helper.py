@@ -230,13 +230,15 @@ def s_truncated_headers():
 def s_syn_to_closed_port():
     f = Flow(dport=81)
     send(f.segment("S", ack=0))
-    rst = recv(lambda p: f.mine(p))
+    seen = []
+    rst = recv(lambda p: seen.append(p.summary()) or f.mine(p))
     g = Flow(dport=81)
     send(g.segment("A", ack=12345))
     rst2 = recv(lambda p: g.mine(p))
     return {"rst": rst is not None and "R" in rst[TCP].flags and "A" in rst[TCP].flags,
             "rst_ack_ok": rst is not None and rst[TCP].ack == f.seq + 1,
-            "rst_for_ack": rst2 is not None and rst2[TCP].flags == "R" and rst2[TCP].seq == 12345}
+            "rst_for_ack": rst2 is not None and rst2[TCP].flags == "R" and rst2[TCP].seq == 12345,
+            "frames_from_guest": seen}
 
 
 def s_request_response():
