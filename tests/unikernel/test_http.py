@@ -174,6 +174,17 @@ def test_300_concurrent_connections(guest):
         c.close()
 
 
+def test_3000_short_connections_closed_by_the_server(guest):
+    # More than the 1024-entry connection table holds in TIME-WAIT: the oldest make room.
+    for i in range(3000):
+        c = Connection(guest.port)
+        c.send(b"GET /health HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        r = c.read_response()
+        assert (r.status, r.body, r.headers["connection"]) == (200, b"ok", "close"), i
+        assert c.closed_by_peer()
+        c.close()
+
+
 def test_burn_spins_for_the_time_asked(guest):
     c = Connection(guest.port, timeout=20)
     started = time.monotonic()

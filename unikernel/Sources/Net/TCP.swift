@@ -1,17 +1,11 @@
 /// TCP: demultiplexing, passive open, resets for closed ports, timers, and the hand-off of
 /// data to applications in the main loop.
 public final class TCP {
-    struct Key: Hashable {
-        var remote: UInt32
-        var remotePort: UInt16
-        var localPort: UInt16
-    }
-
     /// At most this many connections (in every state) at once; further SYNs are refused.
     public static let maxConnections = 1024
 
     var stack: NetworkStack! = nil
-    private var connections: [Key: TCPConnection] = [:]
+    private var connections = ConnectionTable()
     private var listeners: [(port: UInt16, accept: (TCPConnection) -> Void)] = []
     private var pending: [TCPConnection] = []
     private var lastAppTimer: UInt64 = 0
@@ -33,11 +27,11 @@ public final class TCP {
             return
         }
         let now = Clock.milliseconds
-        let key = Key(remote: source.value, remotePort: seg.sourcePort, localPort: seg.destinationPort)
+        let key = ConnectionTable.key(source, seg.sourcePort, seg.destinationPort)
         if let c = connections[key] {
             // A new SYN may reuse a tuple in TIME-WAIT when its sequence number is beyond the old one.
             if c.state == .timeWait && seg.has(TCPSegment.syn) && !seg.has(TCPSegment.ack) && seqGT(seg.seq, c.rcvNxt) {
-                connections[key] = nil
+                connections.remove(key)
             } else {
                 c.arrive(seg, now: now)
                 return
@@ -45,12 +39,13 @@ public final class TCP {
         }
         if seg.has(TCPSegment.rst) { return }
         if seg.has(TCPSegment.syn) && !seg.has(TCPSegment.ack) && listeners.contains(where: { $0.port == seg.destinationPort }) {
+            if connections.count >= TCP.maxConnections { recycleTimeWait() }
             guard connections.count < TCP.maxConnections else {
                 stack.stats.tcpConnectionsRefused += 1
                 return
             }
             let c = TCPConnection(tcp: self, remote: source, remotePort: seg.sourcePort, localPort: seg.destinationPort)
-            connections[key] = c
+            connections.insert(c)
             c.start(seg, now: now)
             return
         }
@@ -63,6 +58,14 @@ public final class TCP {
             sendSegment(to: source, sourcePort: seg.destinationPort, destinationPort: seg.sourcePort,
                         seq: 0, ack: seg.seq &+ seg.sequenceLength, flags: TCPSegment.rst | TCPSegment.ack, window: 0)
         }
+    }
+
+    /// When the table is full, the connection in TIME-WAIT closest to its end makes room (many
+    /// short connections closed by the server would otherwise lock new clients out for 4 s).
+    private func recycleTimeWait() {
+        var oldest: TCPConnection? = nil
+        for c in connections.all where c.state == .timeWait && c.closeAt < (oldest?.closeAt ?? UInt64.max) { oldest = c }
+        if let oldest { connections.remove(oldest.tableKey) }
     }
 
     /// A connection finished its handshake: hand it to its listener.
@@ -108,7 +111,7 @@ public final class TCP {
     }
 
     private func finish(_ c: TCPConnection) {
-        connections[Key(remote: c.remoteAddress.value, remotePort: c.remotePort, localPort: c.localPort)] = nil
+        connections.remove(c.tableKey)
         if !c.closedNotified {
             c.closedNotified = true
             let d = c.delegate
@@ -121,7 +124,7 @@ public final class TCP {
     func timers(now: UInt64) {
         let appTimers = now &- lastAppTimer >= 250
         if appTimers { lastAppTimer = now }
-        for c in connections.values {
+        for c in connections.all {
             c.timer(now: now)
             if appTimers && c.state != .closed { c.delegate?.tcpConnectionTimer(c, now: now) }
         }

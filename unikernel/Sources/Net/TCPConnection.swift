@@ -28,6 +28,8 @@ public final class TCPConnection {
     public let remoteAddress: IPv4Address
     public let remotePort: UInt16
     public let localPort: UInt16
+    /// The connection's key in the TCP connection table.
+    let tableKey: UInt64
     public internal(set) var state: State = .synReceived
     /// Where the application hears about this connection.
     public var delegate: TCPConnectionDelegate?
@@ -79,6 +81,7 @@ public final class TCPConnection {
         remoteAddress = remote
         self.remotePort = remotePort
         self.localPort = localPort
+        tableKey = ConnectionTable.key(remote, remotePort, localPort)
     }
 
     // MARK: Application interface
