@@ -72,7 +72,7 @@ public struct DesiredSetup: Sendable, Equatable {
         backendService = BackendService(name: names.backendService, portName: names.portName,
                                         healthChecks: ["global/healthChecks/\(names.healthCheck)"],
                                         backends: [.init(group: Self.instanceGroupPath(names.group, target: target))],
-                                        timeoutSec: 30, drainingTimeoutSec: 30)
+                                        timeoutSec: 30, drainingTimeoutSec: service.rollout.drainSeconds)
         urlMap = UrlMap(name: names.urlMap, defaultService: "global/backendServices/\(names.backendService)")
         httpProxy = TargetHttpProxy(name: names.httpProxy, urlMap: "global/urlMaps/\(names.urlMap)")
         forwardingRule = ForwardingRule(name: names.forwardingRule, target: "global/targetHttpProxies/\(names.httpProxy)",

@@ -11,12 +11,17 @@ public struct RolloutSettings: Sendable, Equatable {
     public var canary: Int
     /// `timeout`: seconds the rollout may take before it is rolled back; default 600.
     public var timeoutSeconds: Int
+    /// `drain`: seconds the load balancer lets an instance that leaves finish its requests (the
+    /// backend service's `connectionDraining.drainingTimeoutSec`); default 30. Each instance a
+    /// rollout replaces costs this long before it is deleted: a short one suits fast guests.
+    public var drainSeconds: Int
     /// Whether `max-surge` was written in the file (a default surge grows to a regional group's zone count).
     public var maxSurgeIsExplicit = false
 
     public init(maxSurge: FixedOrPercent = .fixed(1), maxUnavailable: FixedOrPercent = .fixed(0), canary: Int = 0,
-                timeoutSeconds: Int = 600, maxSurgeIsExplicit: Bool = false) {
+                timeoutSeconds: Int = 600, drainSeconds: Int = 30, maxSurgeIsExplicit: Bool = false) {
         self.maxSurgeIsExplicit = maxSurgeIsExplicit
+        self.drainSeconds = drainSeconds
         self.maxSurge = maxSurge
         self.maxUnavailable = maxUnavailable
         self.canary = canary
@@ -29,13 +34,15 @@ public struct RolloutSettings: Sendable, Equatable {
     }
 
     init(_ node: ConfigNode, instances: InstanceCount) throws {
-        let map = try node.mapping(["max-surge", "max-unavailable", "canary", "timeout"])
+        let map = try node.mapping(["max-surge", "max-unavailable", "canary", "timeout", "drain"])
         let defaults = RolloutSettings()
         maxSurge = try map["max-surge"].optional { try $0.fixedOrPercent() } ?? defaults.maxSurge
         maxSurgeIsExplicit = map["max-surge"].isPresent
         maxUnavailable = try map["max-unavailable"].optional { try $0.fixedOrPercent() } ?? defaults.maxUnavailable
         canary = try map["canary"].optional { try $0.int(0...1000) } ?? defaults.canary
         timeoutSeconds = try map["timeout"].optional { try $0.seconds(60...86400) } ?? defaults.timeoutSeconds
+        // GCE's range for connectionDraining.drainingTimeoutSec.
+        drainSeconds = try map["drain"].optional { try $0.seconds(0...3600) } ?? defaults.drainSeconds
         if canary > 0, canary >= instances.min {
             throw map["canary"].error("\(canary) must be less than instances.min (\(instances.min)): the canary is part of the group",
                                       hint: "the other instances keep the current release until the canary is healthy")

@@ -36,9 +36,10 @@ public struct Target: Sendable, Equatable {
     /// `endpoint`: one base URL for both APIs instead of Google's (the local plane serves both);
     /// for the local plane default `http://127.0.0.1:8765`.
     public var endpoint: ConfigString?
-    /// `http-port`: the port the load balancer's forwarding rule listens on; default 80. On Google
-    /// Cloud 80 or 8080 (what a global external forwarding rule to a target HTTP proxy accepts);
-    /// any port on the local plane.
+    /// `http-port`: the port the load balancer's forwarding rule listens on; default 80. Sortie
+    /// makes a global external Application Load Balancer (scheme `EXTERNAL_MANAGED`), whose
+    /// forwarding rule takes any one port; only the classic scheme (`EXTERNAL`) is limited to 80
+    /// and 8080.
     public var httpPort: Int
 
     public static let localPlaneName = "local"
@@ -53,9 +54,6 @@ public struct Target: Sendable, Equatable {
 
     static let keys = ["project", "zone", "region", "bucket", "machine-type", "network", "subnetwork", "disk-size", "disk-type",
                        "endpoint", "http-port"]
-
-    /// The ports GCE's classic external load balancer accepts on a forwarding rule to a target HTTP proxy.
-    public static let cloudHTTPPorts = [80, 8080]
 
     /// The region the target is in: its own, or its zone's.
     public var region: String {
@@ -102,9 +100,5 @@ public struct Target: Sendable, Equatable {
         subnetwork = try map["subnetwork"].optional { try $0.string(matching: .resourceName, what: "a subnetwork name") }
         bootDisk = try BootDisk(size: map["disk-size"], type: map["disk-type"], machineType: machineType.value)
         httpPort = try map["http-port"].optional { try $0.int(1...65535) } ?? 80
-        if !isLocalPlane, !Self.cloudHTTPPorts.contains(httpPort) {
-            throw map["http-port"].error("\(httpPort) is not a port Google's external HTTP load balancer listens on (80 or 8080)",
-                                         hint: "use http-port: 80 or 8080; any port works only on the local plane")
-        }
     }
 }

@@ -99,6 +99,8 @@ import Testing
              message: "sortie.yml:10: targets.production: needs a zone (e.g. zone: us-west1-a) or a region (e.g. region: us-west1)"),
         Case(name: "bad zone", yaml: replacing("zone: us-west1-a", with: "zone: us-west1"),
              message: "sortie.yml:10: targets.production.zone: \"us-west1\" is not a zone like \"us-west1-a\""),
+        Case(name: "drain beyond GCE's hour", yaml: replacing("  autoscale: { cpu: 0.6 }", with: "  autoscale: { cpu: 0.6 }\n  rollout: { drain: 2h }"),
+             message: "sortie.yml:8: service.rollout.drain: 2h is out of range: expected 0s to 1h"),
         Case(name: "pd-standard on a C3 machine", yaml: replacing("zone: us-west1-a", with: "zone: us-west1-a, machine-type: c3-standard-4, disk-type: pd-standard"),
              message: "sortie.yml:10: targets.production.disk-type: machine type c3-standard-4 (series C3) offers no pd-standard"),
         Case(name: "persistent disk on a Hyperdisk-only series", yaml: replacing("zone: us-west1-a", with: "zone: us-west1-a, machine-type: n4-standard-2, disk-type: pd-balanced"),
@@ -110,8 +112,6 @@ import Testing
         Case(name: "boot disk smaller than the image", yaml: replacing("  port: 8080", with: "image: { size: 20GiB }\nservice:\n  port: 8080")
                 .replacingOccurrences(of: "service:\nimage", with: "image"),
              message: "sortie.yml: targets.local.disk-size: 10 GB is smaller than the image (image.size: 20 GiB); GCE cannot make the boot disk"),
-        Case(name: "cloud load balancer on a port GCE does not offer", yaml: replacing("zone: us-west1-a", with: "zone: us-west1-a, http-port: 8443"),
-             message: "sortie.yml:10: targets.production.http-port: 8443 is not a port Google's external HTTP load balancer listens on (80 or 8080)"),
         Case(name: "target key typo", yaml: replacing("zone: us-west1-a", with: "zone: us-west1-a, machine_type: e2-small"),
              message: "sortie.yml:10: targets.production.machine_type: unknown key; did you mean \"machine-type\"?"),
         Case(name: "section as a scalar", yaml: replacing("  instances: { min: 2, max: 10 }", with: "  instances: 3"),

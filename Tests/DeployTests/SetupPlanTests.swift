@@ -231,4 +231,15 @@ struct SetupPlanTests {
         #expect(SetupPlanner.plan(setup, existing: existing).first { $0.kind == .group }?.action
                 == .update(["updatePolicy.minReadySec: 0 → 25"]))
     }
+
+    @Test func connectionDrainingFollowsTheRolloutsDrain() throws {
+        #expect(try desired().backendService.connectionDraining?.drainingTimeoutSec == 30, "GCE-like default")
+        let configuration = try DeployConfiguration.parse(Self.yaml.replacingOccurrences(of: "max-unavailable: 0 }", with: "max-unavailable: 0, drain: 2s }"))
+        let setup = DesiredSetup(configuration: configuration, target: try configuration.target("production"))
+        #expect(setup.backendService.connectionDraining?.drainingTimeoutSec == 2)
+        var existing = ExistingSetup()
+        existing.backendService = try desired().backendService
+        #expect(SetupPlanner.plan(setup, existing: existing).first { $0.kind == .backendService }?.action
+                == .update(["connectionDraining.drainingTimeoutSec: 30 → 2"]))
+    }
 }

@@ -33,7 +33,7 @@ service:
   port: 80
   health: {{ path: /health, interval: 1s, timeout: 1s, healthy: 1, unhealthy: 2, initial-delay: 120s }}
   instances: {{ min: 1 }}
-  rollout: {{ max-surge: 1, max-unavailable: 0, timeout: {timeout}s }}
+  rollout: {{ max-surge: 1, max-unavailable: 0, timeout: {timeout}s, drain: 2s }}
 targets:
   local:
     project: {project}

@@ -1,7 +1,7 @@
 """`sortie deploy` to *cloud* targets (a project, a zone or a region, a bucket, and `endpoint:`
 pointing at `sortie serve`), the way it would talk to Google Cloud: credentials from gcloud (a
-stand-in `gcloud` on PATH prints the plane's token), the load balancer on port 80 as GCE's
-external HTTP load balancer has it, a regional group over three zones.
+stand-in `gcloud` on PATH prints the plane's token), no address for the forwarding rule (GCE
+assigns it; the plane takes loopback), a regional group over three zones.
 
 What it proves (issue "What real GCE would reject"): a second deploy of the same release changes
 nothing (the forwarding rule that GCE returns as "80-80" is not a change); a regional target
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import stat
 import subprocess
 
@@ -36,7 +35,7 @@ service:
   port: 80
   health: {{ path: /health, interval: 1s, timeout: 1s, healthy: 1, unhealthy: 2, initial-delay: 120s }}
   instances: {{ min: 1 }}
-  rollout: {{ max-unavailable: 0, timeout: 300s }}
+  rollout: {{ max-unavailable: 0, timeout: 300s, drain: 2s }}
   metadata: {{ mode: "${{MODE:-a}}" }}
 targets:
   zonal:
@@ -44,35 +43,28 @@ targets:
     zone: local1-a
     bucket: {app}-releases
     endpoint: {endpoint}
+    http-port: {port}
   regional:
     project: {project}
     region: local1
     bucket: {app}-releases
     endpoint: {endpoint}
+    http-port: {port}
 """
-
-
-def port_free(port: int) -> bool:
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-            return True
-        except OSError:
-            return False
 
 
 @pytest.fixture(scope="module")
 def cloud(work_root):
     """A plane with three zones in region local1, and a project directory whose targets are cloud targets."""
-    if not port_free(80):
-        pytest.fail("port 80 is in use on this machine: the cloud target's load balancer listens there as GCE's does; free it")
     plane = support.Plane(os.path.join(work_root, "cloud-plane"), extra_args=["--zones", "local1-a,local1-b,local1-c"])
     plane.start()
     root = os.path.join(work_root, "cloud-project")
     os.makedirs(root)
     app = support.unique("cloud")
+    # One port for both targets: they share the app's global load balancer chain.
+    port = support.free_port()
     with open(os.path.join(root, "sortie.yml"), "w") as f:
-        f.write(CONFIG.format(app=app, linux=fleet.LINUX, project=PROJECT, endpoint=plane.base))
+        f.write(CONFIG.format(app=app, linux=fleet.LINUX, project=PROJECT, endpoint=plane.base, port=port))
     # gcloud as Sortie runs it (`gcloud auth print-access-token`), answering with the plane's token.
     bin_dir = os.path.join(work_root, "cloud-bin")
     os.makedirs(bin_dir)
@@ -80,13 +72,13 @@ def cloud(work_root):
     with open(gcloud, "w") as f:
         f.write(f'#!/bin/sh\n[ "$1 $2" = "auth print-access-token" ] || exit 2\nexec cat {os.path.join(plane.data_dir, "token")}\n')
     os.chmod(gcloud, os.stat(gcloud).st_mode | stat.S_IXUSR)
-    yield CloudProject(root, app, plane, bin_dir)
+    yield CloudProject(root, app, plane, bin_dir, port)
     plane.stop()
 
 
 class CloudProject:
-    def __init__(self, root: str, app: str, plane, bin_dir: str):
-        self.root, self.app, self.plane, self.bin_dir = root, app, plane, bin_dir
+    def __init__(self, root: str, app: str, plane, bin_dir: str, port: int):
+        self.root, self.app, self.plane, self.bin_dir, self.port = root, app, plane, bin_dir, port
 
     def run(self, *args: str, version: str = "1", mode: str = "a") -> subprocess.CompletedProcess:
         env = {k: v for k, v in os.environ.items() if k not in ("GOOGLE_APPLICATION_CREDENTIALS", "GCE_METADATA_HOST")}
@@ -113,8 +105,8 @@ class CloudProject:
 def test_a_cloud_target_deploys_twice_in_a_row(cloud):
     first = cloud.deploy("zonal")
     assert first["outcome"] == "deployed", first
-    assert first["address"] == "127.0.0.1:80"
-    status, body = fleet.get("127.0.0.1:80")
+    assert first["address"] == f"127.0.0.1:{cloud.port}"
+    status, body = fleet.get(first["address"])
     assert (status, body) == (200, "hello from version 1")
     # GCE answers portRange "80-80", the backend's group as a full URL, the firewall's ranges in its
     # own order: none of it is a change, and the second deploy touches nothing.
@@ -126,7 +118,7 @@ def test_a_cloud_target_deploys_twice_in_a_row(cloud):
 def test_the_forwarding_rule_and_backend_are_stored_as_gce_stores_them(cloud):
     compute = cloud.plane.compute()
     rule = compute.forwarding_rules.get(project=PROJECT, forwarding_rule=cloud.app + "-http")
-    assert rule.port_range == "80-80"
+    assert rule.port_range == f"{cloud.port}-{cloud.port}"
     service = compute.backend_services.get(project=PROJECT, backend_service=cloud.app + "-backend")
     assert service.backends[0].group.startswith("http"), service.backends[0].group
     template = compute.instance_templates.get(project=PROJECT, instance_template=cloud.group("zones/local1-a").versions[0]
