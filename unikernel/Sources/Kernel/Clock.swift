@@ -1,9 +1,10 @@
 /// Monotonic time: the TSC, calibrated against the PIT at boot. The PIT's channel 0 also
 /// interrupts 100 times a second so the idle loop wakes for timers.
 public enum Clock {
-    /// Timer interrupts per second (each costs host CPU under TCG: 100 Hz idles at about 1.7%
-    /// of a host core, 50 Hz at about half that).
+    /// PIT interrupts per second while timers need precision (a TCP segment in flight).
     static let hz: UInt64 = 50
+    /// Whether the PIT interrupt is on; otherwise only the RTC's 2 Hz interrupt wakes the idle loop.
+    nonisolated(unsafe) static private(set) var precise = false
     nonisolated(unsafe) static var ticks: UInt64 = 0
     nonisolated(unsafe) static var tscAtBoot: UInt64 = 0
     nonisolated(unsafe) static var tscPerMicrosecond: UInt64 = 1000
@@ -33,6 +34,31 @@ public enum Clock {
         var spins = 0
         while inb(0x61) & 0x20 == 0 && spins < 10_000_000 { spins += 1 }
         return (cpu_rdtsc() &- start) / microseconds
+    }
+
+    /// Starts the RTC's periodic interrupt at 2 Hz (IRQ 8): the coarse clock of an idle kernel.
+    static func startCoarseTimer() {
+        outb(0x70, 0x8A)                                   // register A (NMI stays masked while we write)
+        let a = inb(0x71)
+        outb(0x70, 0x8A)
+        outb(0x71, (a & 0xF0) | 15)                        // rate 15: 32768 >> 14 = 2 Hz
+        outb(0x70, 0x8B)                                   // register B: periodic interrupt enable
+        let b = inb(0x71)
+        outb(0x70, 0x8B)
+        outb(0x71, b | 0x40)
+        outb(0x70, 0x0C)                                   // register C: clear what is pending
+        _ = inb(0x71)
+        outb(0x70, 0x0D)
+        Interrupts.enable(line: 8)
+    }
+
+    /// Turns the 50 Hz PIT interrupt on (TCP retransmission timers need it) or off (idle: every
+    /// wake-up costs host CPU under emulation; the RTC's 2 Hz is enough for TIME-WAIT, HTTP
+    /// timeouts and DHCP).
+    static func setPrecise(_ on: Bool) {
+        guard on != precise else { return }
+        precise = on
+        if on { Interrupts.enable(line: 0) } else { Interrupts.disable(line: 0) }
     }
 
     /// Called by the timer interrupt.

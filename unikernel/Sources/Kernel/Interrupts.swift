@@ -37,6 +37,13 @@ enum Interrupts {
         applyMask()
     }
 
+    /// Masks IRQ `line`.
+    static func disable(line: Int) {
+        guard (0..<16).contains(line) else { return }
+        mask |= 1 << UInt16(line)
+        applyMask()
+    }
+
     private static func applyMask() {
         outb(0x21, UInt8(truncatingIfNeeded: mask))
         outb(0xA1, UInt8(truncatingIfNeeded: mask >> 8))
@@ -63,6 +70,10 @@ enum Interrupts {
         }
         let ack = withUnsafeBytes(of: &acknowledgePort) { $0.load(fromByteOffset: line * 2, as: UInt16.self) }
         if ack != 0 { _ = inb(ack) }
+        if line == 8 {
+            outb(0x70, 0x0C)                                // RTC: reading register C re-arms it
+            _ = inb(0x71)
+        }
         if line == 0 { Clock.tick() }
         pending |= 1 << UInt32(line)
         if line >= 8 { outb(0xA0, 0x20) }

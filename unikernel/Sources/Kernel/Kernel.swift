@@ -16,7 +16,8 @@ func kmain(_ magic: UInt32, _ infoAddress: UInt32) -> Never {
     Heap.initialize(start: region.start, end: region.end)
     Interrupts.initialize()
     Clock.initialize()
-    Interrupts.enable(line: 0)
+    Clock.setPrecise(true)
+    Clock.startCoarseTimer()
     cpu_sti()
     let info = MultibootInfo(address: UInt(infoAddress))
     let kernel = Kernel(commandLine: KernelCommandLine(info.commandLine), memory: info.totalMemory)
@@ -75,6 +76,7 @@ public final class Kernel {
             if let net = network {
                 net.poll()
                 net.runTimers()
+                Clock.setPrecise(net.tcp.timersArmed)
             }
             cpu_cli()
             if Interrupts.pending == 0 && !(network?.hasWork ?? false) {

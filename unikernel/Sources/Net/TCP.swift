@@ -9,6 +9,8 @@ public final class TCP {
     private var listeners: [(port: UInt16, accept: (TCPConnection) -> Void)] = []
     private var pending: [TCPConnection] = []
     private var lastAppTimer: UInt64 = 0
+    /// Whether some connection has a retransmission (or SYN-ACK, or zero-window) timer running.
+    public internal(set) var timersArmed = false
 
     init() {}
 
@@ -124,10 +126,13 @@ public final class TCP {
     func timers(now: UInt64) {
         let appTimers = now &- lastAppTimer >= 250
         if appTimers { lastAppTimer = now }
+        var armed = false
         for c in connections.all {
             c.timer(now: now)
             if appTimers && c.state != .closed { c.delegate?.tcpConnectionTimer(c, now: now) }
+            if c.retransmitAt != 0 { armed = true }
         }
+        timersArmed = armed
     }
 
     /// Sends one segment; `fill` writes `payloadCount` bytes of data.

@@ -65,7 +65,9 @@ public final class TCPConnection {
     var rttSeq: UInt32 = 0
     var rttStart: UInt64 = 0
     var rttTiming = false
-    var retransmitAt: UInt64 = 0
+    var retransmitAt: UInt64 = 0 {
+        didSet { if retransmitAt != 0 { tcp.timersArmed = true } }
+    }
     var retries = 0
     var closeAt: UInt64 = 0
 
