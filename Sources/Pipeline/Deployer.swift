@@ -71,14 +71,9 @@ public struct Deployer: Sendable {
         }
         let (release, imageStep) = try builder.buildImage(reporter: reporter)
         steps.append(imageStep)
-        if let smoke = configuration.image.smokeTest {
-            steps.append(try await SmokeTest(settings: smoke, grub: request.grub, cacheDirectory: request.cacheDirectory,
-                                             accelerator: request.accelerator).run(archive: release.archivePath, reporter: reporter))
-        } else {
-            steps.append(StepTiming(step: "smoke test", outcome: "skipped: no image.smoke-test", seconds: 0))
-        }
 
         if request.smokeTestOnly {
+            steps.append(try await smokeTest(release, reporter: reporter))
             let names = self.names
             return DeploySummary(app: configuration.app, target: request.target.name, release: release.id,
                                  image: names.image(release: release.id), template: releaseTemplate(release.id).name,
@@ -94,6 +89,14 @@ public struct Deployer: Sendable {
         }
         for warning in connection.warnings { reporter.note("warning: \(warning)") }
         do {
+            // The same release already live (its template alone in the group): booting it again proves nothing new.
+            if configuration.image.smokeTest != nil, await Self.isLive(template: releaseTemplate(release.id).name, connection: connection,
+                                                                     names: names) {
+                steps.append(StepTiming(step: "smoke test", outcome: "skipped: \(release.id) is already live on \(request.target.name)",
+                                        seconds: 0))
+            } else {
+                steps.append(try await smokeTest(release, reporter: reporter))
+            }
             let summary = try await deploy(release, connection: connection, steps: steps, started: started, reporter: reporter)
             await connection.close()
             return summary
@@ -101,6 +104,22 @@ public struct Deployer: Sendable {
             await connection.close()
             throw error
         }
+    }
+
+    func smokeTest(_ release: PreparedRelease, reporter: any DeployReporter) async throws -> StepTiming {
+        guard let smoke = configuration.image.smokeTest else {
+            return StepTiming(step: "smoke test", outcome: "skipped: no image.smoke-test", seconds: 0)
+        }
+        return try await SmokeTest(settings: smoke, grub: request.grub, cacheDirectory: request.cacheDirectory,
+                                   accelerator: request.accelerator).run(archive: release.archivePath, reporter: reporter)
+    }
+
+    /// Whether the group runs `template` alone; false when it cannot be read (the smoke test then runs).
+    static func isLive(template: String, connection: TargetConnection, names: ResourceNames) async -> Bool {
+        let compute = connection.compute
+        guard let group = try? await compute.ifExists({ try await compute.instanceGroupManagers(connection.scope).get(names.group) })
+        else { return false }
+        return RolloutDriver.templates(of: group).map(RolloutProgress.lastSegment) == [template]
     }
 
     func deploy(_ release: PreparedRelease, connection: TargetConnection, steps: [StepTiming], started: Date,
