@@ -46,7 +46,7 @@ class Guest:
 
     def __init__(self, kernel: Path, cmdline: str = "", *, port: int | None = None, memory: int = 32,
                  netdev: str | None = None, mac: str = "52:54:00:12:34:56", debug_exit: bool = True,
-                 prefix: list[str] | None = None, rx_queue_size: int = 1024):
+                 prefix: list[str] | None = None, rx_queue_size: int = 1024, qmp: Path | None = None):
         self.port = port if port is not None else free_port()
         if netdev is None:
             netdev = f"user,id=n0,hostfwd=tcp:127.0.0.1:{self.port}-:80"
@@ -59,6 +59,9 @@ class Guest:
         ]
         if debug_exit:
             args += ["-device", "isa-debug-exit,iobase=0xf4,iosize=4"]
+        self.qmp = qmp
+        if qmp is not None:
+            args += ["-qmp", f"unix:{qmp},server=on,wait=off"]
         self.started = time.monotonic()
         self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                         preexec_fn=_die_with_parent)
@@ -98,6 +101,23 @@ class Guest:
 
     def wait_exit(self, timeout: float = 30) -> int:
         return self.process.wait(timeout)
+
+    def qmp_command(self, command: str) -> dict:
+        """Runs one QMP command (needs qmp= at start)."""
+        import json
+        assert self.qmp is not None
+        with socket.socket(socket.AF_UNIX) as s:
+            s.connect(str(self.qmp))
+            f = s.makefile("rwb")
+            f.readline()                                             # greeting
+            for cmd in ("qmp_capabilities", command):
+                f.write(json.dumps({"execute": cmd}).encode() + b"\n")
+                f.flush()
+                while True:
+                    answer = json.loads(f.readline())
+                    if "return" in answer or "error" in answer:
+                        break
+            return answer
 
     def cpu_seconds(self) -> float:
         """User plus system CPU time QEMU has used so far."""

@@ -43,6 +43,12 @@ def recv(pred, timeout: float = 2.0):
             return p
 
 
+def drain() -> None:
+    """Discards frames left over from earlier scenarios (undissected: scapy is slow to parse)."""
+    while select.select([sock], [], [], 0)[0]:
+        sock.ins.recv(65535)
+
+
 def collect(pred, duration: float) -> list:
     out = []
     end = time.time() + duration
@@ -414,6 +420,7 @@ def main() -> None:
         if not name:
             continue
         try:
+            drain()
             result = globals()["s_" + name]()
         except Exception:  # noqa: BLE001 - reported to the test
             result = {"error": traceback.format_exc()}

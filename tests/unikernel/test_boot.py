@@ -82,6 +82,18 @@ def test_trap_without_debug_exit_device_resets_instead_of_powering_off(kernel):
         assert "KERNEL PANIC: CPU exception 6" in g.console
 
 
+def test_acpi_power_button_powers_the_guest_off(kernel, tmp_path):
+    # How `sortie serve` and GCE stop an instance: the kernel powers off at once (no kill after a grace period).
+    with Guest(kernel, "version=3", qmp=tmp_path / "qmp.sock", debug_exit=False) as g:
+        g.wait_for(READY, timeout=30)
+        assert get(g.port, "/health")[0] == 200
+        started = time.monotonic()
+        assert "return" in g.qmp_command("system_powerdown")
+        assert g.wait_exit(timeout=10) == 0
+        assert time.monotonic() - started < 3
+        assert "KERNEL: ACPI power button pressed, powering off" in g.console
+
+
 def test_health_fail_option_makes_health_answer_503(kernel):
     with Guest(kernel, "health=fail version=4") as g:
         g.wait_for(READY, timeout=30)

@@ -117,7 +117,7 @@ def test_truncated_headers_are_dropped_and_counted(net):
 def test_syn_to_closed_port_gets_rst(net):
     r = net[0].run("syn_to_closed_port")
     seen = r.pop("frames_from_guest")
-    assert r == {"rst": True, "rst_ack_ok": True, "rst_for_ack": True}, seen
+    assert r == {"rst": True, "rst_ack_ok": True, "rst_for_ack": True}, "\n".join(seen)
 
 
 def test_request_over_raw_tcp_with_mss_from_mtu(net):

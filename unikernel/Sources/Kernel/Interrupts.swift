@@ -75,6 +75,7 @@ enum Interrupts {
             _ = inb(0x71)
         }
         if line == 0 { Clock.tick() }
+        if line == ACPI.sciLine { ACPI.handleSCI() }
         pending |= 1 << UInt32(line)
         if line >= 8 { outb(0xA0, 0x20) }
         outb(0x20, 0x20)

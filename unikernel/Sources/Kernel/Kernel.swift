@@ -18,6 +18,7 @@ func kmain(_ magic: UInt32, _ infoAddress: UInt32) -> Never {
     Clock.initialize()
     Clock.setPrecise(true)
     Clock.startCoarseTimer()
+    ACPI.initialize()
     cpu_sti()
     let info = MultibootInfo(address: UInt(infoAddress))
     let kernel = Kernel(commandLine: KernelCommandLine(info.commandLine), memory: info.totalMemory)
@@ -73,6 +74,10 @@ public final class Kernel {
     public func run() -> Never {
         while true {
             _ = Interrupts.takePending()
+            if ACPI.powerButtonPressed {
+                Console.write("KERNEL: ACPI power button pressed, powering off\n")
+                Power.powerOff()
+            }
             if let net = network {
                 net.poll()
                 net.runTimers()

@@ -1,7 +1,9 @@
 /// Ending the VM: a clean power-off, or a failure that test harnesses and Sortie can see.
 public enum Power {
-    /// Powers off through ACPI (QEMU's PIIX4 at 0x604, older Bochs/QEMU at 0xB004).
+    /// Powers off through ACPI: the FADT's PM1a control block with the DSDT's S5 sleep type, else
+    /// QEMU's PIIX4 ports (0x604, older Bochs/QEMU 0xB004).
     public static func powerOff() -> Never {
+        _ = ACPI.enterS5()
         outw(0x604, 0x2000)
         outw(0xB004, 0x2000)
         cpu_hlt_forever()
