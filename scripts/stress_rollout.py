@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
-import signal
 import shutil
 import subprocess
 import sys
@@ -34,54 +33,40 @@ def stress(sortie: str, size: int, runs: int) -> list[tuple[int, int, float]]:
     data, project = os.path.join(work, "plane"), os.path.join(work, "project")
     os.makedirs(project)
     api_port, lb_port = demo.free_port(), demo.free_port()
-    with open(os.path.join(EXAMPLE, "sortie.yml")) as f:
-        config = f.read()
-    config = (config.replace("http://127.0.0.1:8765", f"http://127.0.0.1:{api_port}")
-                    .replace("http-port: 8080", f"http-port: {lb_port}")
-                    .replace("instances: { min: 2 }", f"instances: {{ min: {size} }}")
-                    .replace("  smoke-test:", "  # smoke-test:")
-                    .replace("../../.build", os.path.join(REPO, ".build")))
-    with open(os.path.join(project, "sortie.yml"), "w") as f:
-        f.write(config)
-    env = dict(os.environ, SORTIE_SERVE_DATA=data)
-    log = open(os.path.join(work, "serve.log"), "w")
-    serve = subprocess.Popen([sortie, "serve", "--listen", f"127.0.0.1:{api_port}", "--data", data], stdout=log, stderr=log)
-    results: list[tuple[int, int, float]] = []
+    demo.write_project(project, api_port, lb_port, lambda config: config
+                       .replace("instances: { min: 2 }", f"instances: {{ min: {size} }}")
+                       .replace("  smoke-test:", "  # smoke-test:"))
     try:
-        for _ in range(100):
-            if os.path.exists(os.path.join(data, "token")):
-                break
-            time.sleep(0.1)
-
-        def deploy(version: str) -> subprocess.CompletedProcess:
-            return subprocess.run([sortie, "deploy", "--yes"], cwd=project, env=dict(env, HELLO_VERSION=version),
-                                  stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=900)
-
-        first = deploy("1")
-        if first.returncode != 0:
-            sys.exit(f"stress rollout: the first deploy failed:\n{first.stdout[-2000:]}\n{first.stderr[-2000:]}")
-        for run in range(runs):
-            version = "2" if run % 2 == 0 else "1"
-            started = time.monotonic()
-            with demo.Load(f"127.0.0.1:{lb_port}", workers=3) as load:
-                r = deploy(version)
-                time.sleep(1)
-            seconds = time.monotonic() - started
-            if r.returncode != 0:
-                sys.exit(f"stress rollout: deploy {run + 1} failed:\n{r.stdout[-2000:]}\n{r.stderr[-2000:]}")
-            total = sum(load.versions.values()) + len(load.failures)
-            results.append((total, len(load.failures), seconds))
-            detail = f"; first failures: {load.failures[:3]}" if load.failures else ""
-            print(f"size {size}, rollout {run + 1}/{runs} to v{version}: {total} requests, {len(load.failures)} failed, "
-                  f"{seconds:.1f} s{detail}", flush=True)
-        return results
+        with demo.LocalPlane(sortie, data, api_port, os.path.join(work, "serve.log")):
+            return rollouts(sortie, project, dict(os.environ, SORTIE_SERVE_DATA=data), f"127.0.0.1:{lb_port}", size, runs)
     finally:
-        serve.send_signal(signal.SIGTERM)
-        try:
-            serve.wait(30)
-        except subprocess.TimeoutExpired:
-            serve.kill()
         shutil.rmtree(work, ignore_errors=True)
+
+
+def rollouts(sortie: str, project: str, env: dict, address: str, size: int, runs: int) -> list[tuple[int, int, float]]:
+    def deploy(version: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sortie, "deploy", "--yes"], cwd=project, env=dict(env, HELLO_VERSION=version),
+                              stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=900)
+
+    first = deploy("1")
+    if first.returncode != 0:
+        sys.exit(f"stress rollout: the first deploy failed:\n{first.stdout[-2000:]}\n{first.stderr[-2000:]}")
+    results: list[tuple[int, int, float]] = []
+    for run in range(runs):
+        version = "2" if run % 2 == 0 else "1"
+        started = time.monotonic()
+        with demo.Load(address, workers=3) as load:
+            r = deploy(version)
+            time.sleep(1)
+        seconds = time.monotonic() - started
+        if r.returncode != 0:
+            sys.exit(f"stress rollout: deploy {run + 1} failed:\n{r.stdout[-2000:]}\n{r.stderr[-2000:]}")
+        total = sum(load.versions.values()) + len(load.failures)
+        results.append((total, len(load.failures), seconds))
+        detail = f"; first failures: {load.failures[:3]}" if load.failures else ""
+        print(f"size {size}, rollout {run + 1}/{runs} to v{version}: {total} requests, {len(load.failures)} failed, "
+              f"{seconds:.1f} s{detail}", flush=True)
+    return results
 
 
 def main() -> int:

@@ -74,6 +74,42 @@ class Load:
             self.stop_flag.wait(0.1)
 
 
+def write_project(project: str, api_port: int, lb_port: int, edit=lambda config: config) -> None:
+    """This example's sortie.yml in `project`, pointed at a plane on `api_port`, the balancer on `lb_port`."""
+    with open(os.path.join(HERE, "sortie.yml")) as f:
+        config = f.read()
+    config = (config.replace("http://127.0.0.1:8765", f"http://127.0.0.1:{api_port}")
+                    .replace("http-port: 8080", f"http-port: {lb_port}")
+                    .replace("../../.build", os.path.join(REPO, ".build")))
+    with open(os.path.join(project, "sortie.yml"), "w") as f:
+        f.write(edit(config))
+
+
+class LocalPlane:
+    """`sortie serve` on a loopback port with its data in `data`, stopped (SIGTERM) on exit."""
+
+    def __init__(self, sortie: str, data: str, port: int, log_path: str):
+        self.sortie, self.data, self.port, self.log_path = sortie, data, port, log_path
+
+    def __enter__(self) -> "LocalPlane":
+        self.log = open(self.log_path, "w")
+        self.proc = subprocess.Popen([self.sortie, "serve", "--listen", f"127.0.0.1:{self.port}", "--data", self.data],
+                                     stdout=self.log, stderr=self.log)
+        for _ in range(100):
+            if os.path.exists(os.path.join(self.data, "token")):
+                break
+            time.sleep(0.1)
+        return self
+
+    def __exit__(self, *exc):
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.log.close()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     default = os.path.join(REPO, ".build", "release", "sortie")
@@ -88,54 +124,40 @@ def main() -> int:
     data, project = os.path.join(work, "plane"), os.path.join(work, "project")
     os.makedirs(project)
     api_port, lb_port = free_port(), free_port()
-    with open(os.path.join(HERE, "sortie.yml")) as f:
-        config = f.read()
-    config = (config.replace("http://127.0.0.1:8765", f"http://127.0.0.1:{api_port}")
-                    .replace("http-port: 8080", f"http-port: {lb_port}")
-                    .replace("../../.build", os.path.join(REPO, ".build")))
-    with open(os.path.join(project, "sortie.yml"), "w") as f:
-        f.write(config)
-    env = dict(os.environ, SORTIE_SERVE_DATA=data)
-    log = open(os.path.join(work, "serve.log"), "w")
-    serve = subprocess.Popen([sortie, "serve", "--listen", f"127.0.0.1:{api_port}", "--data", data], stdout=log, stderr=log)
+    write_project(project, api_port, lb_port)
+    plane = LocalPlane(sortie, data, api_port, os.path.join(work, "serve.log"))
     try:
-        for _ in range(100):
-            if os.path.exists(os.path.join(data, "token")):
-                break
-            time.sleep(0.1)
-
-        def deploy(version: str) -> subprocess.CompletedProcess:
-            print(f"\n==> sortie deploy (HELLO_VERSION={version}) in {project}", flush=True)
-            return subprocess.run([sortie, "deploy", "--yes"], cwd=project, env=dict(env, HELLO_VERSION=version),
-                                  stdin=subprocess.DEVNULL)
-
-        if deploy("1").returncode != 0:
-            return 1
-        address = f"127.0.0.1:{lb_port}"
-        with Load(address) as load:
-            second = deploy("2")
-            time.sleep(2)
-        if second.returncode != 0:
-            return 1
-        total = sum(load.versions.values()) + len(load.failures)
-        print(f"\nrequests during the second deploy: {total} "
-              f"({', '.join(f'v{k}: {v}' for k, v in sorted(load.versions.items()))}), failed: {len(load.failures)}")
-        for failure in load.failures[:5]:
-            print("  failed:", failure)
-        print(f"now answering at http://{address}/")
-        if args.keep:
-            print(f"\nThe plane keeps running (data in {data}); try, in {project}:\n"
-                  f"  SORTIE_SERVE_DATA={data} {sortie} status\nCtrl-C to stop.")
-            signal.sigwait([signal.SIGINT, signal.SIGTERM])
-        return 0 if not load.failures else 1
+        with plane:
+            return demo(sortie, project, data, dict(os.environ, SORTIE_SERVE_DATA=data), f"127.0.0.1:{lb_port}", args.keep)
     finally:
-        serve.send_signal(signal.SIGTERM)
-        try:
-            serve.wait(30)
-        except subprocess.TimeoutExpired:
-            serve.kill()
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
+
+
+def demo(sortie: str, project: str, data: str, env: dict, address: str, keep: bool) -> int:
+    def deploy(version: str) -> subprocess.CompletedProcess:
+        print(f"\n==> sortie deploy (HELLO_VERSION={version}) in {project}", flush=True)
+        return subprocess.run([sortie, "deploy", "--yes"], cwd=project, env=dict(env, HELLO_VERSION=version),
+                              stdin=subprocess.DEVNULL)
+
+    if deploy("1").returncode != 0:
+        return 1
+    with Load(address) as load:
+        second = deploy("2")
+        time.sleep(2)
+    if second.returncode != 0:
+        return 1
+    total = sum(load.versions.values()) + len(load.failures)
+    print(f"\nrequests during the second deploy: {total} "
+          f"({', '.join(f'v{k}: {v}' for k, v in sorted(load.versions.items()))}), failed: {len(load.failures)}")
+    for failure in load.failures[:5]:
+        print("  failed:", failure)
+    print(f"now answering at http://{address}/")
+    if keep:
+        print(f"\nThe plane keeps running (data in {data}); try, in {project}:\n"
+              f"  SORTIE_SERVE_DATA={data} {sortie} status\nCtrl-C to stop.")
+        signal.sigwait([signal.SIGINT, signal.SIGTERM])
+    return 0 if not load.failures else 1
 
 
 if __name__ == "__main__":
