@@ -28,7 +28,7 @@ def test_sortie_image_boots_gets_dhcp_lease_and_prints_ready_line(kernel, sortie
                           "--expect", f"{READY} version=7 ip=10.0.2.15", "--timeout", "30"],
                          capture_output=True, text=True, timeout=90)
     assert run.returncode == 0, run.stdout + run.stderr
-    assert f"{READY} version=7 ip=10.0.2.15" in run.stdout
+    assert f"{READY} version=7 ip=10.0.2.15" in run.stdout + run.stderr
     assert time.monotonic() - started < 30
 
 

@@ -3,6 +3,7 @@ under 2% of a host core (it halts between interrupts instead of polling)."""
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 
@@ -19,7 +20,7 @@ def pipelined(port: int, total: int, clients: int = 16, batch: int = 50) -> list
     errors: list[str] = []
 
     def client() -> None:
-        c = Connection(port, timeout=30)
+        c = Connection(port, timeout=float(os.environ.get("UK_TIMEOUT", "30")))
         try:
             for _ in range(total // clients // batch):
                 c.send(HEALTH * batch)
@@ -27,6 +28,8 @@ def pipelined(port: int, total: int, clients: int = 16, batch: int = 50) -> list
                 if got != ANSWER * batch:
                     errors.append(repr(got[:200]))
                     return
+        except OSError as e:
+            errors.append(repr(e))
         finally:
             c.close()
 
@@ -46,9 +49,11 @@ def test_heap_use_is_flat_over_100000_requests(kernel):
     with Guest(kernel, "version=9") as g:
         g.wait_for(READY, timeout=30)
         probe = Connection(g.port)
-        assert pipelined(g.port, 16_000) == []          # warm up: buffers and free lists reach their size
+        errors = pipelined(g.port, 16_000)              # warm up: buffers and free lists reach their size
+        assert errors == [], (errors, probe.request("/stats").body)
         before = heap_used(probe)
-        assert pipelined(g.port, 100_000) == []
+        errors = pipelined(g.port, 100_000)
+        assert errors == [], (errors, probe.request("/stats").body)
         after = heap_used(probe)
         stats = json.loads(probe.request("/stats").body)
         probe.close()
