@@ -1,6 +1,7 @@
 /// A function on PCI bus 0..255, read and written through configuration mechanism #1
 /// (ports 0xCF8/0xCFC).
 public struct PCIDevice {
+    /// The bus, slot (device) and function numbers.
     public let bus: UInt8
     public let slot: UInt8
     public let function: UInt8
@@ -21,7 +22,9 @@ public struct PCIDevice {
         0x8000_0000 | UInt32(bus) << 16 | UInt32(slot) << 11 | UInt32(function) << 8 | UInt32(offset & 0xFC)
     }
 
+    /// The vendor ID (0xFFFF: no function here).
     public var vendorID: UInt16 { UInt16(truncatingIfNeeded: read32(0)) }
+    /// The device ID.
     public var deviceID: UInt16 { UInt16(truncatingIfNeeded: read32(0) >> 16) }
     /// The legacy interrupt line the firmware routed this function to (PIC IRQ number).
     public var interruptLine: Int { Int(read32(0x3C) & 0xFF) }

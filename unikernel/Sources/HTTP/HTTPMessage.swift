@@ -1,5 +1,6 @@
 /// An HTTP/1.1 request as the server parsed it. Header fields stay as bytes until asked for.
 public struct HTTPRequest {
+    /// The method (`GET`, `HEAD`, `POST`, ...), as sent.
     public var method: String
     /// The request target as sent (`/path?query`).
     public var target: String
@@ -9,6 +10,7 @@ public struct HTTPRequest {
     public var query: String
     /// 0 for HTTP/1.0, 1 for HTTP/1.1.
     public var minorVersion: Int
+    /// The body (`Content-Length` bytes; empty without one).
     public var body: [UInt8]
     /// The request line and header fields as received, and where each field's name and value are.
     let head: [UInt8]
@@ -62,17 +64,23 @@ public struct HTTPRequest {
 
 /// An HTTP response. The server adds `Content-Length` and `Connection`.
 public struct HTTPResponse {
+    /// The status code.
     public var status: Int
+    /// The `Content-Type` header.
     public var contentType: String
+    /// More header fields (the server adds `Content-Length` and `Connection`).
     public var headers: [(name: String, value: String)] = []
+    /// The body.
     public var body: [UInt8]
 
+    /// A response with a byte body.
     public init(status: Int = 200, contentType: String = "text/plain; charset=utf-8", body: [UInt8]) {
         self.status = status
         self.contentType = contentType
         self.body = body
     }
 
+    /// A response with a text body (sent as UTF-8).
     public init(status: Int = 200, contentType: String = "text/plain; charset=utf-8", body: String) {
         self.init(status: status, contentType: contentType, body: Array(body.utf8))
     }

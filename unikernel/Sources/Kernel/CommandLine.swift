@@ -6,6 +6,7 @@ public struct KernelCommandLine {
     public let raw: String
     private var pairs: [(key: [UInt8], value: String)] = []
 
+    /// Parses `raw` into its `key=value` words.
     public init(_ raw: String) {
         self.raw = raw
         let bytes = Array(raw.utf8)

@@ -3,9 +3,12 @@ public struct MACAddress: Equatable, Hashable, Sendable {
     /// The address in the low 48 bits, first byte most significant.
     public var value: UInt64
 
+    /// The address in the low 48 bits of `value`.
     public init(_ value: UInt64) { self.value = value & 0xFFFF_FFFF_FFFF }
 
+    /// ff:ff:ff:ff:ff:ff.
     public static let broadcast = MACAddress(0xFFFF_FFFF_FFFF)
+    /// 00:00:00:00:00:00.
     public static let zero = MACAddress(0)
 
     /// `52:54:00:12:34:56`.
@@ -21,14 +24,19 @@ public struct MACAddress: Equatable, Hashable, Sendable {
 
 /// An IPv4 address (host byte order in `value`).
 public struct IPv4Address: Equatable, Hashable, Sendable {
+    /// The address, first octet most significant.
     public var value: UInt32
 
+    /// The address `value` (first octet most significant).
     public init(_ value: UInt32) { self.value = value }
+    /// The address `a.b.c.d`.
     public init(_ a: UInt8, _ b: UInt8, _ c: UInt8, _ d: UInt8) {
         value = UInt32(a) << 24 | UInt32(b) << 16 | UInt32(c) << 8 | UInt32(d)
     }
 
+    /// 0.0.0.0 (no address yet).
     public static let any = IPv4Address(0)
+    /// 255.255.255.255.
     public static let broadcast = IPv4Address(0xFFFF_FFFF)
 
     /// Parses dotted decimal (`10.0.2.15`).

@@ -3,22 +3,27 @@ public struct ByteQueue {
     private var storage: [UInt8] = []
     private var head = 0
 
+    /// An empty queue.
     public init() {}
 
     /// Bytes queued.
     public var count: Int { storage.count - head }
+    /// Whether no byte is queued.
     public var isEmpty: Bool { count == 0 }
 
+    /// Appends `n` bytes from `p`.
     public mutating func append(_ p: UnsafeRawPointer, _ n: Int) {
         compactIfNeeded(adding: n)
         storage.append(contentsOf: UnsafeRawBufferPointer(start: p, count: n))
     }
 
+    /// Appends bytes.
     public mutating func append(_ bytes: [UInt8]) {
         compactIfNeeded(adding: bytes.count)
         storage.append(contentsOf: bytes)
     }
 
+    /// Appends bytes.
     public mutating func append(_ bytes: ArraySlice<UInt8>) {
         compactIfNeeded(adding: bytes.count)
         storage.append(contentsOf: bytes)

@@ -6,7 +6,9 @@ public final class NetworkStack {
     public let mac: MACAddress
     /// Our IPv4 address (`.any` until DHCP binds or a static address is set).
     public internal(set) var address: IPv4Address = .any
+    /// The subnet mask (DHCP option 1).
     public internal(set) var netmask: IPv4Address = .any
+    /// The default router (DHCP option 3; `.any` if none).
     public internal(set) var router: IPv4Address = .any
     /// The link MTU (DHCP option 26, default 1500).
     public internal(set) var mtu = 1500

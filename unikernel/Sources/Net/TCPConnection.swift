@@ -25,11 +25,13 @@ public final class TCPConnection {
     /// A connection whose peer never sends its FIN is dropped after this long in FIN-WAIT-2.
     static let finWait2Timeout: UInt64 = 30_000
 
+    /// The peer's address and port, and our port.
     public let remoteAddress: IPv4Address
     public let remotePort: UInt16
     public let localPort: UInt16
     /// The connection's key in the TCP connection table.
     let tableKey: UInt64
+    /// Where the connection is in the state machine.
     public internal(set) var state: State = .synReceived
     /// Where the application hears about this connection.
     public var delegate: TCPConnectionDelegate?
