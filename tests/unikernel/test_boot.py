@@ -7,6 +7,8 @@ import subprocess
 import time
 import urllib.request
 
+import pytest
+
 from guest import READY, Guest
 
 
@@ -82,9 +84,11 @@ def test_trap_without_debug_exit_device_resets_instead_of_powering_off(kernel):
         assert "KERNEL PANIC: CPU exception 6" in g.console
 
 
-def test_acpi_power_button_powers_the_guest_off(kernel, tmp_path):
-    # How `sortie serve` and GCE stop an instance: the kernel powers off at once (no kill after a grace period).
-    with Guest(kernel, "version=3", qmp=tmp_path / "qmp.sock", debug_exit=False) as g:
+@pytest.mark.parametrize("memory", [32, 2048])
+def test_acpi_power_button_powers_the_guest_off(kernel, tmp_path, memory):
+    # How `sortie serve` and GCE stop an instance: the kernel powers off at once (no kill after a
+    # grace period). With 2 GiB (an e2-small) the ACPI tables sit near 2 GiB.
+    with Guest(kernel, "version=3", qmp=tmp_path / "qmp.sock", debug_exit=False, memory=memory) as g:
         g.wait_for(READY, timeout=30)
         assert get(g.port, "/health")[0] == 200
         started = time.monotonic()

@@ -1,5 +1,5 @@
 # Sortie unikernel boot code: multiboot v1 entry (32-bit protected mode, paging off),
-# identity-mapped page tables (first 1 GiB in 2 MiB pages), long mode, SSE, the IDT with
+# identity-mapped page tables (first 4 GiB in 2 MiB pages), long mode, SSE, the IDT with
 # one stub per vector 0-47, then kmain(magic, info) in Swift. Never returns.
 # Assembled with GNU as (--64); the 32-bit part uses .code32.
 
@@ -23,7 +23,8 @@ _start:
     movl %ebx, %edi                    # multiboot info (physical address)
     movl $boot_stack_top, %esp
 
-    # Zero the PML4 and the PDPT, then point PML4[0] -> PDPT, PDPT[0] -> PD.
+    # Zero the PML4 and the PDPT, then point PML4[0] -> PDPT, PDPT[0..3] -> the four PDs.
+    # (ACPI tables sit at the top of low RAM: below 4 GiB, above 1 GiB with 2 GiB of RAM.)
     xorl %eax, %eax
     movl $pml4, %ebx
     movl $2048, %ecx
@@ -36,7 +37,13 @@ _start:
     movl $pd, %eax
     orl $0x3, %eax
     movl %eax, pdpt
-    # PD: 512 entries of 2 MiB, present | writable | page size.
+    addl $0x1000, %eax
+    movl %eax, pdpt + 8
+    addl $0x1000, %eax
+    movl %eax, pdpt + 16
+    addl $0x1000, %eax
+    movl %eax, pdpt + 24
+    # PDs: 2048 entries of 2 MiB, present | writable | page size.
     movl $pd, %ebx
     xorl %ecx, %ecx
 2:  movl %ecx, %eax
@@ -45,7 +52,7 @@ _start:
     movl %eax, (%ebx,%ecx,8)
     movl $0, 4(%ebx,%ecx,8)
     incl %ecx
-    cmpl $512, %ecx
+    cmpl $2048, %ecx
     jne 2b
 
     # CR4: PAE (5), OSFXSR (9), OSXMMEXCPT (10).
@@ -228,7 +235,7 @@ idt_desc:
     .align 4096
 pml4: .skip 4096
 pdpt: .skip 4096
-pd:   .skip 4096
+pd:   .skip 4 * 4096
     .align 16
 idt:  .skip 48 * 16
     .align 16

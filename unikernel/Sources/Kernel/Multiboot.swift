@@ -27,14 +27,14 @@ struct MultibootInfo {
         }
     }
 
-    /// The largest available RAM range above the kernel image and below 1 GiB (the identity
+    /// The largest available RAM range above the kernel image and below 4 GiB (the identity
     /// map), for the heap; read without allocating.
     static func heapRegion(address: UInt, kernelEnd: UInt) -> Region? {
         guard let info = UnsafeRawPointer(bitPattern: address) else { return nil }
         var best: Region? = nil
         forEachAvailable(info: info) { start, end in
             let s = max(start, kernelEnd)
-            let e = min(end, 1 << 30)
+            let e = min(end, 4 << 30)
             if e > s, e - s > (best.map { $0.end - $0.start } ?? 0) { best = Region(start: s, end: e) }
         }
         if best == nil {
@@ -42,7 +42,7 @@ struct MultibootInfo {
             let flags = info.load(fromByteOffset: 0, as: UInt32.self)
             if flags & 1 != 0 {
                 let upper = UInt(info.load(fromByteOffset: 8, as: UInt32.self)) * 1024 + 0x100000
-                if upper > kernelEnd { best = Region(start: kernelEnd, end: min(upper, 1 << 30)) }
+                if upper > kernelEnd { best = Region(start: kernelEnd, end: min(upper, 4 << 30)) }
             }
         }
         return best
