@@ -14,6 +14,7 @@ ROOTS = [
     "Firewall", "HealthCheck", "InstanceTemplate", "Instance", "Image", "DeprecationStatus",
     "GlobalSetLabelsRequest", "InstanceGroupManager", "Autoscaler", "BackendService", "UrlMap",
     "TargetHttpProxy", "ForwardingRule", "InstanceGroupsSetNamedPortsRequest", "ResourceGroupReference",
+    "Network", "Subnetwork",
 ]
 
 documents = os.path.join(os.path.dirname(googleapiclient.__file__), "discovery_cache", "documents")

@@ -1,13 +1,18 @@
-/// The fixed resources of the plane: zones, regions, machine types, the default network.
+/// The fixed resources of the plane: zones, regions, machine types.
 struct Catalog {
     struct MachineType {
         var name: String
         var cpus: Int
         var memoryMb: Int
         var shared: Bool
+
+        /// The machine series: the name up to its first `-` (`e2`, `n2d`, `c4a`).
+        var series: String { String(name.prefix { $0 != "-" }) }
     }
 
-    /// GCE's common machine types with their vCPUs and memory.
+    /// GCE's common machine types with their vCPUs and memory: shared-core and first- and
+    /// second-generation series, and one type of each newer series whose disk rules differ
+    /// (C3, C3D: no pd-standard; C4, C4A, C4D, N4: Hyperdisk only; see `DiskRules`).
     static let machineTypes: [MachineType] = [
         MachineType(name: "e2-micro", cpus: 2, memoryMb: 1024, shared: true),
         MachineType(name: "e2-small", cpus: 2, memoryMb: 2048, shared: true),
@@ -19,6 +24,13 @@ struct Catalog {
         MachineType(name: "n1-standard-1", cpus: 1, memoryMb: 3840, shared: false),
         MachineType(name: "n1-standard-2", cpus: 2, memoryMb: 7680, shared: false),
         MachineType(name: "n2-standard-2", cpus: 2, memoryMb: 8192, shared: false),
+        MachineType(name: "n2d-standard-2", cpus: 2, memoryMb: 8192, shared: false),
+        MachineType(name: "c3-standard-4", cpus: 4, memoryMb: 16384, shared: false),
+        MachineType(name: "c3d-standard-4", cpus: 4, memoryMb: 16384, shared: false),
+        MachineType(name: "c4-standard-2", cpus: 2, memoryMb: 7168, shared: false),
+        MachineType(name: "c4a-standard-1", cpus: 1, memoryMb: 4096, shared: false),
+        MachineType(name: "c4d-standard-2", cpus: 2, memoryMb: 7168, shared: false),
+        MachineType(name: "n4-standard-2", cpus: 2, memoryMb: 8192, shared: false),
     ]
 
     let configuration: PlaneConfiguration
@@ -58,13 +70,6 @@ struct Catalog {
                 "isSharedCpu": .bool(type.shared), "maximumPersistentDisks": 128, "maximumPersistentDisksSizeGb": "263168",
                 "imageSpaceGb": 0, "zone": .string(zone), "creationTimestamp": .string(Self.created),
                 "selfLink": .string("\(base(project))/zones/\(zone)/machineTypes/\(type.name)")]
-    }
-
-    func network(_ project: String) -> JSONValue {
-        ["kind": "compute#network", "id": .string(Self.stableID("network/default")), "name": "default",
-         "description": "Default network for the project", "autoCreateSubnetworks": true,
-         "routingConfig": ["routingMode": "REGIONAL"], "creationTimestamp": .string(Self.created),
-         "selfLink": .string("\(base(project))/global/networks/default")]
     }
 
     static func machineType(named name: String) -> MachineType? { machineTypes.first { $0.name == name } }

@@ -10,6 +10,7 @@ final class ComputeService: Sendable {
     let catalog: Catalog
     let operations: Operations
     let images: ImageImporter
+    let networks: NetworkService
     let instances: InstanceRuntime
     let groups: GroupService
     let reconciler: GroupReconciler
@@ -25,7 +26,8 @@ final class ComputeService: Sendable {
         catalog = Catalog(configuration: configuration)
         operations = Operations(store: store, baseURL: configuration.baseURL)
         images = ImageImporter(store: store, storage: storage, operations: operations, configuration: configuration, logger: logger)
-        instances = InstanceRuntime(store: store, operations: operations, images: images, configuration: configuration, logger: logger)
+        networks = NetworkService(store: store, operations: operations, configuration: configuration)
+        instances = InstanceRuntime(store: store, operations: operations, images: images, networks: networks, configuration: configuration, logger: logger)
         groups = GroupService(store: store, operations: operations, instances: instances, configuration: configuration, logger: logger)
         let autoscalers = AutoscalerRuntime(store: store, groups: groups, stabilizationSec: configuration.autoscalerStabilizationSec, logger: logger)
         loadBalancer = LoadBalancerRuntime(store: store, groups: groups, logger: logger)
@@ -100,11 +102,9 @@ final class ComputeService: Sendable {
             return list(project, "\(scope)/machineTypes", kind: "compute#machineTypeList",
                         items: Catalog.machineTypes.map { catalog.machineType(project, zone: zone, $0) }, request)
         case ("networks", "global"):
-            if let name {
-                guard name == "default" else { throw APIError.notFound("projects/\(project)/global/networks/\(name)") }
-                return APIResponse(json: catalog.network(project))
-            }
-            return list(project, "global/networks", kind: "compute#networkList", items: [catalog.network(project)], request)
+            return try networks.handleNetworks(request, project: project, name: name)
+        case ("subnetworks", "regions"):
+            return try networks.handleSubnetworks(request, project: project, region: String(scope.dropFirst("regions/".count)), name: name)
         case ("images", "global"): return try await imageRequest(request, project: project, name: name, rest: Array(tail.dropFirst(1)))
         case ("instanceTemplates", "global"), ("firewalls", "global"), ("healthChecks", "global"), ("healthChecks", "regions"),
              ("autoscalers", "zones"), ("autoscalers", "regions"), ("backendServices", "global"), ("urlMaps", "global"),
@@ -191,7 +191,8 @@ final class ComputeService: Sendable {
             try SchemaValidator.compute.validate(body, as: Self.schemas[collection] ?? "")
             try ResourceValidation.common(body)
             let name = body["name"]!.string!
-            try ResourceValidation.validate(collection, &body, project: project, base: base(project))
+            try ResourceValidation.validate(collection, &body, project: project, networks: networks,
+                                               imageSizeGb: { [instances] in (try? instances.resolveImage($0, project: project))?["diskSizeGb"]?.int64 })
             body["kind"] = .string(kind)
             body["id"] = .string(Identifiers.newID())
             body["creationTimestamp"] = .string(Identifiers.timestamp())
@@ -212,12 +213,11 @@ final class ComputeService: Sendable {
             // Check outside the transaction (references are read from the store), then write only
             // if nobody changed the resource meanwhile.
             guard let current = try store.get(path, name) else { throw APIError.notFound("\(path)/\(name)") }
-            if let fingerprint = patch["fingerprint"]?.string, let expected = current["fingerprint"]?.string, fingerprint != expected {
-                throw APIError(412, "conditionNotMet", "Supplied fingerprint does not match current fingerprint.")
-            }
+            try OptimisticLocking.check(collection, request: patch, current: current)
             var merged = request.method == "PUT" ? patch : current.mergePatched(with: patch)
             for key in ["kind", "id", "creationTimestamp", "selfLink", "name"] { merged[key] = current[key] }
-            try ResourceValidation.validate(collection, &merged, project: project, base: base(project))
+            try ResourceValidation.validate(collection, &merged, project: project, networks: networks,
+                                               imageSizeGb: { [instances] in (try? instances.resolveImage($0, project: project))?["diskSizeGb"]?.int64 })
             try checkReferences(collection, &merged, project: project)
             let updated = try store.mutate(path, name) { body in
                 guard body == current else {
@@ -300,9 +300,11 @@ final class ComputeService: Sendable {
         }
         switch collection {
         case "backendServices":
+            try BackendServiceRules.check(body)
             var backends = body["backends"]?.array ?? []
             for i in backends.indices {
                 guard let group = backends[i]["group"]?.string else { throw APIError.required("resource.backends[\(i)].group") }
+                try BackendServiceRules.checkGroupURL(group, field: "resource.backends[\(i)].group", planeBaseURL: configuration.baseURL)
                 guard let ref = ResourceReference.parse(group, project: project, scope: "global", collection: "instanceGroups"),
                       try store.get(ref.collectionPath, ref.name) != nil else {
                     throw APIError(404, "notFound", "The resource '\(group)' of type 'instance group' was not found (resource.backends[\(i)].group).")
@@ -330,9 +332,9 @@ final class ComputeService: Sendable {
         case "forwardingRules":
             body["target"] = try resolve(body["target"], "targetHttpProxies", "target")
             if body["IPAddress"] == nil { body["IPAddress"] = "127.0.0.1" }
-            if body["portRange"] == nil { body["portRange"] = "80" }
             if body["IPProtocol"] == nil { body["IPProtocol"] = "TCP" }
             if body["loadBalancingScheme"] == nil { body["loadBalancingScheme"] = "EXTERNAL" }
+            try ForwardingRuleRules.normalisePortRange(&body)
             body["fingerprint"] = .string(Identifiers.randomToken(bytes: 8))
         default:
             break
@@ -417,7 +419,7 @@ final class ComputeService: Sendable {
             var body = try request.json()
             try SchemaValidator.compute.validate(body, as: "Instance")
             if let template = request.query["sourceInstanceTemplate"] {
-                body = try instanceFromTemplate(template, overrides: body, project: project)
+                body = try instanceFromTemplate(template, overrides: body, project: project, zone: zone)
             }
             return APIResponse(json: try await instances.insert(body, project: project, zone: zone, requestId: requestId))
         case ("POST", let name?, let action?) where ["stop", "start", "reset"].contains(action):
@@ -430,12 +432,12 @@ final class ComputeService: Sendable {
     }
 
     /// The template's properties with the request's fields on top (as `sourceInstanceTemplate` does).
-    func instanceFromTemplate(_ reference: String, overrides: JSONValue, project: String) throws -> JSONValue {
+    func instanceFromTemplate(_ reference: String, overrides: JSONValue, project: String, zone: String) throws -> JSONValue {
         guard let ref = ResourceReference.parse(reference, project: project, scope: "global", collection: "instanceTemplates"),
               let template = try store.get(ref.collectionPath, ref.name) else {
             throw APIError.notFound("projects/\(project)/global/instanceTemplates/\(reference.split(separator: "/").last ?? "")")
         }
-        var body = template["properties"] ?? [:]
+        var body = DiskRules.instanceBody(fromTemplateProperties: template["properties"] ?? [:], zone: zone)
         for (key, value) in overrides.object ?? [:] { body[key] = value }
         return body
     }

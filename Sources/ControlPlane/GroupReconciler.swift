@@ -218,7 +218,7 @@ final class GroupReconciler: @unchecked Sendable {
             logger.warning("group \(group["name"]?.string ?? ""): template \(template) is gone; cannot create \(name)")
             return
         }
-        var body = templateBody["properties"] ?? [:]
+        var body = DiskRules.instanceBody(fromTemplateProperties: templateBody["properties"] ?? [:], zone: zone)
         body["name"] = .string(name)
         let versionName = (group["versions"]?.array ?? []).first { $0["instanceTemplate"]?.string == template }?["name"]?.string ?? ""
         let membership = InstanceRuntime.Membership(group: group["selfLink"]?.string ?? "", template: template, versionName: versionName,

@@ -67,7 +67,7 @@ final class GroupService: Sendable {
                         "status", "currentActions"] {
                 merged[key] = current[key]
             }
-            try normalise(&merged, project: project)
+            try normalise(&merged, project: project, scope: scope)
             merged["fingerprint"] = .string(Identifiers.randomToken(bytes: 8))
             let group = try replace(path, name, expecting: current, with: merged)
             return APIResponse(json: try done(project, scope, "patch", group, requestId))
@@ -82,7 +82,7 @@ final class GroupService: Sendable {
             var updated = current
             updated["instanceTemplate"] = .string(template)
             updated["versions"] = [["instanceTemplate": .string(template)]]
-            try normalise(&updated, project: project)
+            try normalise(&updated, project: project, scope: scope)
             let group = try replace(path, name, expecting: current, with: updated)
             return APIResponse(json: try done(project, scope, "compute.instanceGroupManagers.setInstanceTemplate", group, requestId))
         case ("POST", let name?, "listManagedInstances"), ("POST", let name?, "listInstances"):
@@ -139,7 +139,7 @@ final class GroupService: Sendable {
         }
         if group["versions"] == nil, group["instanceTemplate"] == nil { throw APIError.required("resource.instanceTemplate") }
         group["baseInstanceName"] = .string(base)
-        try normalise(&group, project: project)
+        try normalise(&group, project: project, scope: scope)
         let selfLink = "\(self.base(project))/\(scope)/instanceGroupManagers/\(name)"
         group["kind"] = "compute#instanceGroupManager"
         group["id"] = .string(Identifiers.newID())
@@ -172,8 +172,9 @@ final class GroupService: Sendable {
     }
 
     /// Fills GCE's defaults and checks references: versions from `instanceTemplate`, templates and
-    /// health checks that exist, update policy defaults (surge and unavailable = number of zones).
-    func normalise(_ group: inout JSONValue, project: String) throws {
+    /// health checks that exist, the update policy (`UpdatePolicyRules`, with the zones of the
+    /// group in `scope`).
+    func normalise(_ group: inout JSONValue, project: String, scope: String) throws {
         if group["versions"] == nil || group["versions"]?.array?.isEmpty == true, let template = group["instanceTemplate"]?.string {
             group["versions"] = [["instanceTemplate": .string(template)]]
         }
@@ -182,9 +183,10 @@ final class GroupService: Sendable {
         for i in versions.indices {
             guard let template = versions[i]["instanceTemplate"]?.string,
                   let ref = ResourceReference.parse(template, project: project, scope: "global", collection: "instanceTemplates"),
-                  try store.get(ref.collectionPath, ref.name) != nil else {
+                  let body = try store.get(ref.collectionPath, ref.name) else {
                 throw APIError(404, "notFound", "The resource '\(versions[i]["instanceTemplate"]?.string ?? "(none)")' of type 'instance template' was not found (resource.versions[\(i)].instanceTemplate).")
             }
+            try checkSubnetworkRegions(of: body, template: template, field: "resource.versions[\(i)].instanceTemplate", scope: scope)
             versions[i]["instanceTemplate"] = .string("\(base(ref.project))/global/instanceTemplates/\(ref.name)")
             if versions[i]["targetSize"] == nil { unsized += 1 }
         }
@@ -205,25 +207,25 @@ final class GroupService: Sendable {
                 var p = policy
                 p["healthCheck"] = .string("\(base(ref.project))/global/healthChecks/\(ref.name)")
                 if p["initialDelaySec"] == nil { p["initialDelaySec"] = 0 }
+                // "The value of initial delay must be between 0 and 3600 seconds." (discovery document)
+                if let delay = p["initialDelaySec"]?.number, !(0...3600).contains(delay) {
+                    throw APIError.invalid("Invalid value for field 'resource.autoHealingPolicies[0].initialDelaySec': '\(ResourceValidation.quoted(delay))'. The value of initial delay must be between 0 and 3600 seconds.")
+                }
                 fixed.append(p)
             }
             group["autoHealingPolicies"] = .array(fixed)
         }
-        let zoneCount = Double(max(1, (group["distributionPolicy"]?["zones"]?.array?.count) ?? 1))
-        var policy = group["updatePolicy"] ?? [:]
-        if policy["type"] == nil { policy["type"] = "PROACTIVE" }
-        if policy["minimalAction"] == nil { policy["minimalAction"] = "REPLACE" }
-        if policy["replacementMethod"] == nil { policy["replacementMethod"] = "SUBSTITUTE" }
-        if policy["maxSurge"] == nil { policy["maxSurge"] = ["fixed": .number(policy["replacementMethod"]?.string == "RECREATE" ? 0 : zoneCount)] }
-        if policy["maxUnavailable"] == nil { policy["maxUnavailable"] = ["fixed": .number(zoneCount)] }
-        let surge = policy["maxSurge"]?["fixed"]?.number ?? 1, unavailable = policy["maxUnavailable"]?["fixed"]?.number ?? 1
-        if policy["maxSurge"]?["percent"] == nil, policy["maxUnavailable"]?["percent"] == nil, surge == 0, unavailable == 0 {
-            throw APIError.invalid("At least one of updatePolicy.maxSurge or updatePolicy.maxUnavailable must be greater than 0.")
+        try UpdatePolicyRules.normalise(&group, zoneCount: zones(of: group, scope: scope).count, regional: scope.hasPrefix("regions/"))
+    }
+
+    /// A template's subnetworks must lie in the group's region (GCE creates the group's instances
+    /// there); 400 `invalid` otherwise.
+    func checkSubnetworkRegions(of template: JSONValue, template reference: String, field: String, scope: String) throws {
+        let region = scope.hasPrefix("zones/") ? PlaneConfiguration.region(ofZone: String(scope.dropFirst(6))) : String(scope.dropFirst(8))
+        for nic in template["properties"]?["networkInterfaces"]?.array ?? [] {
+            guard let subnetRegion = NetworkService.region(ofSubnetwork: nic["subnetwork"]?.string), subnetRegion != region else { continue }
+            throw APIError.invalid("Invalid value for field '\(field)': '\(reference)'. The template's subnetwork '\(nic["subnetwork"]?.string ?? "")' is in region '\(subnetRegion)'; the group's instances are in region '\(region)'.")
         }
-        if policy["replacementMethod"]?.string == "RECREATE", surge > 0 {
-            throw APIError.invalid("updatePolicy.maxSurge must be 0 when replacementMethod is RECREATE.")
-        }
-        group["updatePolicy"] = policy
     }
 
     /// A member of a group: one of its instances.

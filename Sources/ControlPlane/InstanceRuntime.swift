@@ -10,6 +10,7 @@ final class InstanceRuntime: @unchecked Sendable {
     let store: Store
     let operations: Operations
     let images: ImageImporter
+    let networks: NetworkService
     let configuration: PlaneConfiguration
     let logger: Logger
     private let lock = NSLock()
@@ -25,10 +26,11 @@ final class InstanceRuntime: @unchecked Sendable {
 
     static let vmCollection = "vms"
 
-    init(store: Store, operations: Operations, images: ImageImporter, configuration: PlaneConfiguration, logger: Logger) {
+    init(store: Store, operations: Operations, images: ImageImporter, networks: NetworkService, configuration: PlaneConfiguration, logger: Logger) {
         self.store = store
         self.operations = operations
         self.images = images
+        self.networks = networks
         self.configuration = configuration
         self.logger = logger
     }
@@ -64,6 +66,9 @@ final class InstanceRuntime: @unchecked Sendable {
             throw APIError.required("resource.disks[0].initializeParams.sourceImage")
         }
         let image = try resolveImage(sourceImage, project: project)
+        try DiskRules.checkBootDisk(boot["initializeParams"], field: "resource.disks[0].initializeParams", machineType: machineType,
+                                    imageSizeGb: image["diskSizeGb"]?.int64, zone: zone)
+        try MetadataRules.check(body["metadata"], field: "resource.metadata")
         let id = Identifiers.newID()
         let selfLink = "\(base(project))/zones/\(zone)/instances/\(name)"
         body["kind"] = "compute#instance"
@@ -81,13 +86,14 @@ final class InstanceRuntime: @unchecked Sendable {
             "kind": "compute#attachedDisk", "type": "PERSISTENT", "mode": "READ_WRITE", "boot": true, "autoDelete": true,
             "index": 0, "interface": "SCSI", "deviceName": .string(boot["deviceName"]?.string ?? name),
             "source": .string("\(base(project))/zones/\(zone)/disks/\(name)"),
-            "diskSizeGb": .string(image["diskSizeGb"]?.string ?? "1"),
+            "diskSizeGb": .string(boot["initializeParams"]?["diskSizeGb"]?.int64.map(String.init) ?? image["diskSizeGb"]?.string ?? "1"),
         ]]
         var nics = body["networkInterfaces"]?.array ?? [[:]]
         for i in nics.indices {
             nics[i]["kind"] = "compute#networkInterface"
             nics[i]["name"] = .string("nic\(i)")
-            nics[i]["network"] = .string(try ResourceValidation.networkLink(nics[i]["network"]?.string, base: base(project), field: "resource.networkInterfaces[\(i)].network"))
+            nics[i] = try networks.resolveInterface(nics[i], field: "resource.networkInterfaces[\(i)]", project: project,
+                                                    region: PlaneConfiguration.region(ofZone: zone))
             nics[i]["networkIP"] = "10.0.2.15"
         }
         body["networkInterfaces"] = .array(nics)

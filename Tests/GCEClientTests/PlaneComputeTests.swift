@@ -160,6 +160,8 @@ import Testing
             #expect(try await compute.backendServices.getHealth(app + "-bs", group: groupURL).healthStatus ?? [] == [])
             var drain = BackendService()
             drain.connectionDraining = .init(drainingTimeoutSec: 10)
+            // GCE (and the plane) refuse a backend service update without the current fingerprint.
+            drain.fingerprint = try await compute.backendServices.get(app + "-bs").fingerprint
             try await run(try await compute.backendServices.patch(app + "-bs", drain))
             #expect(try await compute.backendServices.get(app + "-bs").connectionDraining?.drainingTimeoutSec == 10)
             try await run(try await compute.urlMaps.insert(UrlMap(name: app + "-um", defaultService: compute.link(BackendService.self, app + "-bs"))))
@@ -168,7 +170,7 @@ import Testing
             try await run(try await compute.globalForwardingRules.insert(ForwardingRule(
                 name: app + "-fr", target: compute.link(TargetHttpProxy.self, app + "-px"), portRange: String(port), ipAddress: "127.0.0.1")))
             let rule = try await compute.globalForwardingRules.get(app + "-fr")
-            #expect(rule.ipAddress == "127.0.0.1" && rule.portRange == String(port))
+            #expect(rule.ipAddress == "127.0.0.1" && rule.portRange == "\(port)-\(port)", "GCE stores a single port as N-N")
             #expect(try await compute.globalForwardingRules.list().map(\.name) == [app + "-fr"])
 
             // Teardown in reverse order, and templates once unused.

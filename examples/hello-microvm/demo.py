@@ -233,10 +233,12 @@ def create_service(api: API, template: str, port: int, size: int, surge: int, un
         "namedPorts": [{"name": "http", "port": 80}],
         "autoHealingPolicies": [{"healthCheck": "global/healthChecks/hello-health", "initialDelaySec": 120}],
         "updatePolicy": {"type": "PROACTIVE", "minimalAction": "REPLACE", "maxSurge": {"fixed": surge}, "maxUnavailable": {"fixed": unavailable}}})
+    group = api.call("GET", f"{COMPUTE}/zones/{ZONE}/instanceGroupManagers/hello")
     api.insert("backendServices", {"name": "hello", "protocol": "HTTP", "portName": "http", "timeoutSec": 30,
                                    "healthChecks": ["global/healthChecks/hello-health"],
                                    "connectionDraining": {"drainingTimeoutSec": 2},
-                                   "backends": [{"group": f"zones/{ZONE}/instanceGroups/hello"}]})
+                                   # GCE takes only the group's fully-qualified URL, as the manager returns it.
+                                   "backends": [{"group": group["instanceGroup"]}]})
     api.insert("urlMaps", {"name": "hello", "defaultService": "global/backendServices/hello"})
     api.insert("targetHttpProxies", {"name": "hello", "urlMap": "global/urlMaps/hello"})
     api.insert("forwardingRules", {"name": "hello", "target": "global/targetHttpProxies/hello",

@@ -123,7 +123,8 @@ def create_chain(compute, group: str, health_check: str, draining_sec: int = 2) 
         name=service, protocol="HTTP", port_name="http", timeout_sec=30, health_checks=[health_check],
         load_balancing_scheme="EXTERNAL_MANAGED",
         connection_draining=compute_v1.ConnectionDraining(draining_timeout_sec=draining_sec),
-        backends=[compute_v1.Backend(group=f"projects/{PROJECT}/zones/{ZONE}/instanceGroups/{group}")])))
+        # GCE takes only the group's fully-qualified URL, as the manager returns it.
+        backends=[compute_v1.Backend(group=compute.groups.get(project=PROJECT, zone=ZONE, instance_group_manager=group).instance_group)])))
     compute.wait_ok(url_maps.insert(project=PROJECT, url_map_resource=compute_v1.UrlMap(
         name=url_map, default_service=f"global/backendServices/{service}")))
     compute.wait_ok(proxies.insert(project=PROJECT, target_http_proxy_resource=compute_v1.TargetHttpProxy(

@@ -68,12 +68,16 @@ def test_url_map_references_and_rules_are_checked(plane, compute):
     stored = compute.url_maps.get(project=PROJECT, url_map=um)
     assert stored.path_matchers[0].path_rules[0].service.endswith(f"/projects/{PROJECT}/global/backendServices/{service}")
     assert stored.path_matchers[0].path_rules[0].service.startswith("http")
-    # Patches are checked as inserts are, and a stale fingerprint is refused.
-    r = s.patch(plane.base + f"{C}/global/urlMaps/{um}", json={"hostRules": [{"hosts": ["a.test"], "pathMatcher": "nope"}]})
+    # Patches (with the current fingerprint, which GCE requires) are checked as inserts are; a
+    # stale or missing fingerprint is refused.
+    r = s.patch(plane.base + f"{C}/global/urlMaps/{um}",
+                json={"fingerprint": stored.fingerprint, "hostRules": [{"hosts": ["a.test"], "pathMatcher": "nope"}]})
     assert reason(r) == (400, "invalid")
-    r = s.patch(plane.base + f"{C}/global/urlMaps/{um}", json={"defaultService": "global/backendServices/gone"})
+    r = s.patch(plane.base + f"{C}/global/urlMaps/{um}", json={"fingerprint": stored.fingerprint, "defaultService": "global/backendServices/gone"})
     assert reason(r) == (404, "notFound")
     r = s.patch(plane.base + f"{C}/global/urlMaps/{um}", json={"fingerprint": "c3RhbGU=", "hostRules": []})
+    assert reason(r) == (412, "conditionNotMet")
+    r = s.patch(plane.base + f"{C}/global/urlMaps/{um}", json={"hostRules": []})
     assert reason(r) == (412, "conditionNotMet")
     compute.wait_ok(compute.url_maps.patch(project=PROJECT, url_map=um, url_map_resource=v1.UrlMap(
         fingerprint=stored.fingerprint, host_rules=[v1.HostRule(hosts=["a.test"], path_matcher="site")])))
