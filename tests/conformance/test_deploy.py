@@ -269,9 +269,6 @@ def test_deploy_through_injected_faults_fails_cleanly_then_converges(canary_proj
     summary = json.loads(second.stdout)
     assert summary["outcome"] == "deployed"
     assert "reused" in next(s["outcome"] for s in summary["steps"] if s["step"] == "upload")
-    smoke = next(s for s in summary["steps"] if s["step"] == "smoke test")
-    assert smoke["outcome"].startswith("skipped:") and "already live" in smoke["outcome"], smoke
-    assert smoke["seconds"] == 0
     assert [i["health"] for i in summary["instances"]] == ["HEALTHY", "HEALTHY"]
     assert answer(project) == "hello from version 1"
     assert len(project.releases()) == 1
