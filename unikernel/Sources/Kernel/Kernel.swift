@@ -81,7 +81,7 @@ public final class Kernel {
             if let net = network {
                 net.poll()
                 net.runTimers()
-                Clock.setPrecise(net.tcp.timersArmed)
+                Clock.setPrecise(net.tcp.timersArmed || net.address == .any)
             }
             cpu_cli()
             if Interrupts.pending == 0 && !(network?.hasWork ?? false) {
