@@ -1,7 +1,8 @@
 /// `GET projects/P/aggregated/instanceGroupManagers`: every managed instance group of a project,
 /// keyed by scope (`zones/Z`, `regions/R`) as GCE answers, each scope with its list under the
 /// collection's name or, when it has none, GCE's `NO_RESULTS_ON_PAGE` warning. Filter applies
-/// per item; no paging (a project here has few groups).
+/// per item; no paging (a project here has few groups). Served by v1 only, so a group shows as
+/// v1 shows it (`GroupService.v1View`: no beta-only `updatePolicy.minReadySec`).
 extension ComputeService {
     func aggregatedGroups(_ request: APIRequest, project: String) throws -> APIResponse {
         var byScope: [String: [JSONValue]] = [:]
@@ -11,7 +12,7 @@ extension ComputeService {
             let parts = collection.split(separator: "/").map(String.init)
             guard parts.count == 5 else { continue }
             if let filter = request.query["filter"], !filter.isEmpty, !ListFilter(filter).matches(group) { continue }
-            byScope["\(parts[2])/\(parts[3])", default: []].append(group)
+            byScope["\(parts[2])/\(parts[3])", default: []].append(GroupService.v1View(group))
         }
         var items: [String: JSONValue] = [:]
         for (scope, groups) in byScope {

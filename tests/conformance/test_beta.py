@@ -38,6 +38,9 @@ def test_beta_sets_min_ready_sec_and_v1_neither_takes_nor_shows_it(plane, group)
     assert shown["updatePolicy"]["maxUnavailable"]["fixed"] == 1, "the rest of the policy is the group's"
     plain = v1.instanceGroupManagers().get(project=PROJECT, zone=ZONE, instanceGroupManager=group).execute()
     assert "minReadySec" not in plain["updatePolicy"]
+    listed = v1.instanceGroupManagers().aggregatedList(project=PROJECT).execute()
+    ours = [g for scope in listed["items"].values() for g in scope.get("instanceGroupManagers", []) if g["name"] == group]
+    assert len(ours) == 1 and "minReadySec" not in ours[0]["updatePolicy"], "v1's aggregated list hides it too"
 
     session = plane.session()
     r = session.patch(f"{plane.base}/compute/v1/projects/{PROJECT}/zones/{ZONE}/instanceGroupManagers/{group}",
