@@ -3,8 +3,8 @@
 
 For each group size (2 and 3 by default), on a fresh `sortie serve`: `sortie deploy` of
 examples/hello-microvm in version 1, then N more deploys alternating versions 2 and 1, each a
-health-gated surge rollout of the whole group, each under 3 clients looping GET / through the load
-balancer. Prints one line per rollout (requests, failed, seconds) and a table at the end; the
+health-gated surge rollout of the whole group, each under 3 clients looping GET /version through
+the load balancer. Prints one line per rollout (requests, failed, seconds) and a table at the end; the
 exit status is 1 if any request failed. Bounded: N rollouts per size, each with the deploy's own
 timeout. Usage: stress_rollout.py SORTIE_BINARY [--sizes 2,3] [--runs 10]
 """
@@ -12,7 +12,6 @@ timeout. Usage: stress_rollout.py SORTIE_BINARY [--sizes 2,3] [--runs 10]
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import shutil
 import subprocess
@@ -23,9 +22,8 @@ import time
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXAMPLE = os.path.join(REPO, "examples", "hello-microvm")
 
-spec = importlib.util.spec_from_file_location("deploy_demo", os.path.join(EXAMPLE, "deploy_demo.py"))
-demo = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(demo)
+sys.path.insert(0, os.path.join(REPO, "examples"))
+import localplane as demo  # noqa: E402
 
 
 def stress(sortie: str, size: int, runs: int) -> list[tuple[int, int, float]]:
@@ -33,7 +31,7 @@ def stress(sortie: str, size: int, runs: int) -> list[tuple[int, int, float]]:
     data, project = os.path.join(work, "plane"), os.path.join(work, "project")
     os.makedirs(project)
     api_port, lb_port = demo.free_port(), demo.free_port()
-    demo.write_project(project, api_port, lb_port, lambda config: config
+    demo.write_project(EXAMPLE, project, api_port, lb_port, lambda config: config
                        .replace("instances: { min: 2 }", f"instances: {{ min: {size} }}")
                        .replace("  smoke-test:", "  # smoke-test:"))
     try:
@@ -61,7 +59,7 @@ def rollouts(sortie: str, project: str, env: dict, address: str, size: int, runs
         seconds = time.monotonic() - started
         if r.returncode != 0:
             sys.exit(f"stress rollout: deploy {run + 1} failed:\n{r.stdout[-2000:]}\n{r.stderr[-2000:]}")
-        total = sum(load.versions.values()) + len(load.failures)
+        total = load.total
         results.append((total, len(load.failures), seconds))
         detail = f"; first failures: {load.failures[:3]}" if load.failures else ""
         print(f"size {size}, rollout {run + 1}/{runs} to v{version}: {total} requests, {len(load.failures)} failed, "

@@ -1,10 +1,13 @@
-"""Shared pieces of the group and load-balancer tests: the hello-microvm images and templates,
+"""Shared pieces of the group and load-balancer tests: the guest images and templates,
 the load balancer chain created through google-cloud-compute, a bounded request load that
 records every failure, and waits on group state.
 
-The example micro-VM (examples/hello-microvm, built by scripts/build-guests into
-.build/guests/linux) serves ``/`` with ``hello from version V``, ``/health`` (500 with
-``sortie.unhealthy`` on its command line) and ``/burn?seconds=N``.
+The guest is the Swift unikernel (examples/hello-unikernel, built by scripts/build-guests into
+.build/guests/unikernel; ready in about half a second under TCG). It serves ``/version`` (and any
+path ending in ``/version``) with ``V`` and a newline (``version=V`` on its command line),
+``/health`` (503 with ``health=fail``, ``fleet.UNHEALTHY``, on its command line) and ``/burn?ms=N`` (spins N ms, at most
+10 s, answering nothing else meanwhile). The Linux micro-VM (examples/hello-microvm,
+.build/guests/linux) is still built by ``build_linux_image`` where Linux itself is the point.
 """
 
 from __future__ import annotations
@@ -21,20 +24,46 @@ import pytest
 import support
 from support import PROJECT, ZONE, unique
 
+UNIKERNEL = os.path.join(support.REPO, ".build", "guests", "unikernel", "hello-unikernel.elf")
 LINUX = os.path.join(support.REPO, ".build", "guests", "linux")
+#: The unikernel's command-line word for a guest whose /health fails.
+UNHEALTHY = "health=fail"
+#: Where the guest answers its version (strip the body: the unikernel ends it with a newline).
+VERSION_PATH = "/version"
+
+
+def served_version(address: str) -> str:
+    """The version a GET of ``/version`` through ``address`` answers (or ``status N``)."""
+    status, body = get(address, VERSION_PATH)
+    return body.strip() if status == 200 else f"status {status}"
+
+
+def _image_path(work_root: str, name: str, version: str, extra: str) -> str:
+    suffix = "-" + extra.replace(".", "-").replace("=", "-").replace(" ", "-") if extra else ""
+    return os.path.join(work_root, f"{name}-{version}{suffix}.tar.gz")
+
+
+def _sortie_image_build(args: list[str], out: str) -> str:
+    r = subprocess.run([support.sortie_bin(), "image", "build", *args, "-o", out], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    return out
 
 
 def build_image(work_root: str, version: str, extra: str = "") -> str:
-    """The micro-VM's GCE archive for ``version`` (extra words go on its kernel command line)."""
-    out = os.path.join(work_root, f"linux-{version}{'-' + extra.replace('.', '-') if extra else ''}.tar.gz")
+    """The unikernel's GCE archive for ``version`` (extra words go on its kernel command line)."""
+    out = _image_path(work_root, "unikernel", version, extra)
     if os.path.exists(out):
         return out
-    cmdline = f"sortie.version={version} {extra}".strip()
-    r = subprocess.run([support.sortie_bin(), "image", "build", os.path.join(LINUX, "vmlinuz"),
-                        "--initrd", os.path.join(LINUX, "initrd.img"), "--cmdline", cmdline, "-o", out],
-                       capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr
-    return out
+    return _sortie_image_build([UNIKERNEL, "--cmdline", f"version={version} {extra}".strip()], out)
+
+
+def build_linux_image(work_root: str, version: str, extra: str = "") -> str:
+    """The Linux micro-VM's GCE archive for ``version`` (``sortie.unhealthy`` and the like in ``extra``)."""
+    out = _image_path(work_root, "linux", version, extra)
+    if os.path.exists(out):
+        return out
+    return _sortie_image_build([os.path.join(LINUX, "vmlinuz"), "--initrd", os.path.join(LINUX, "initrd.img"),
+                                "--cmdline", f"sortie.version={version} {extra}".strip()], out)
 
 
 def make_templates(plane, compute, work_root: str, versions, machine_type: str = "e2-micro") -> dict[str, str]:
@@ -47,10 +76,10 @@ def make_templates(plane, compute, work_root: str, versions, machine_type: str =
         path = build_image(work_root, version, extra)
         blob = bucket.blob(os.path.basename(path))
         blob.upload_from_filename(path, content_type="application/gzip")
-        image = unique(f"linux-v{version}")
+        image = unique(f"uk-v{version}")
         compute.wait_ok(compute.images.insert(project=PROJECT, image_resource=compute_v1.Image(
-            name=image, family="linux", raw_disk=compute_v1.RawDisk(source=f"https://storage.googleapis.com/{bucket.name}/{blob.name}"))))
-        template = unique(f"linux-t{version}")
+            name=image, family="hello-unikernel", raw_disk=compute_v1.RawDisk(source=f"https://storage.googleapis.com/{bucket.name}/{blob.name}"))))
+        template = unique(f"uk-t{version}")
         compute.wait_ok(compute.instance_templates.insert(project=PROJECT, instance_template_resource=compute_v1.InstanceTemplate(
             name=template, properties=compute_v1.InstanceProperties(machine_type=machine_type, disks=[compute_v1.AttachedDisk(
                 boot=True, auto_delete=True, initialize_params=compute_v1.AttachedDiskInitializeParams(source_image=f"global/images/{image}"))]))))
@@ -164,8 +193,8 @@ class Load:
     address: str
     workers: int = 3
     pause: float = 0.1
-    path: str = "/"
-    expect: str = "hello from version "
+    path: str = VERSION_PATH
+    expect: str = ""
     timeout: float = 15.0
     ok: int = 0
     versions: dict[str, int] = field(default_factory=dict)

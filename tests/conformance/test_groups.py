@@ -1,4 +1,4 @@
-"""Managed instance groups through google-cloud-compute, with real Linux micro-VMs (TCG):
+"""Managed instance groups through google-cloud-compute, with real guests (the Swift unikernel, TCG):
 a group of 2 behind an HTTP autohealing health check, a health-gated surge rollout that never
 drops below the target size, and a canary of a release that never becomes healthy, which takes no
 capacity away and is rolled back by PATCHing versions.
@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.plane, pytest.mark.vm]
 @pytest.fixture(scope="module")
 def templates(plane, compute, work_root):
     """Instance templates for versions 1 and 2 and a broken version 3 (its /health fails)."""
-    return fleet.make_templates(plane, compute, work_root, [("1", ""), ("2", ""), ("3", "sortie.unhealthy")])
+    return fleet.make_templates(plane, compute, work_root, [("1", ""), ("2", ""), ("3", fleet.UNHEALTHY)])
 
 
 def managed(compute, group):

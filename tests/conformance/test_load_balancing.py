@@ -1,13 +1,13 @@
 """Rollouts, canaries and crashes under a bounded load of requests through the load balancer,
-all driven through google-cloud-compute, with real micro-VMs (TCG):
+all driven through google-cloud-compute, with real guests (the Swift unikernel, TCG):
 
 * a surge rollout of a group of 3 completes with zero failed requests, every instance on v2;
 * a canary of a version that never becomes healthy is rolled back with zero failed requests;
 * ``kill -9`` of one guest's QEMU during load fails no request and the instance is recreated.
 
-The load: 3 clients sending GET / back to back (0.1 s apart) over keep-alive connections to the
-forwarding rule's listener. A failed request is any error, timeout, or answer other than 200
-``hello from version V``.
+The load: 3 clients sending GET /version back to back (0.1 s apart) over keep-alive connections
+to the forwarding rule's listener. A failed request is any error, timeout, or answer other than
+200 with the version.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ SIZE = 3
 
 @pytest.fixture(scope="module")
 def templates(plane, compute, work_root):
-    return fleet.make_templates(plane, compute, work_root, [("1", ""), ("2", ""), ("3", "sortie.unhealthy")])
+    return fleet.make_templates(plane, compute, work_root, [("1", ""), ("2", ""), ("3", fleet.UNHEALTHY)])
 
 
 @pytest.fixture(scope="module")

@@ -42,7 +42,8 @@ final class HelloApp {
         if request.pathIs("/health") {
             return config.healthFails ? .text("failing (health=fail)\n", status: 503) : .text("ok")
         }
-        if request.pathIs("/version") {
+        // Any path ending in /version, so load-balancer path rules (`/v2/*`) can be checked.
+        if request.pathEnds(with: "/version") {
             return .text(config.version + "\n")
         }
         if request.pathIs("/burn") {

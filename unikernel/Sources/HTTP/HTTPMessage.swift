@@ -43,6 +43,12 @@ public struct HTTPRequest {
     /// Whether the path is `p` (exactly).
     public func pathIs(_ p: StaticString) -> Bool { bytesEqual(path, p) }
 
+    /// Whether the path ends with `suffix` (bytes; `/v2/version` ends with `/version`).
+    public func pathEnds(with suffix: StaticString) -> Bool {
+        let p = Array(path.utf8)
+        return suffix.withUTF8Buffer { s in p.count >= s.count && p[(p.count - s.count)...].elementsEqual(s) }
+    }
+
     /// The value of `name=value` in the query string, if present (not percent-decoded).
     public func queryItem(_ name: StaticString) -> String? {
         let q = Array(query.utf8)
