@@ -29,7 +29,7 @@ public final class SpawnedProcess: @unchecked Sendable {
         let started = DispatchSemaphore(value: 0)
         let box = SpawnResult()
         let exitedSemaphore = exited
-        Self.markDescriptorsCloseOnExec()
+        if Self.closeFromAction == nil { Self.markDescriptorsCloseOnExec() }
         let thread = Thread { [box] in
             var fileActions = posix_spawn_file_actions_t()
             posix_spawn_file_actions_init(&fileActions)
@@ -38,6 +38,11 @@ public final class SpawnedProcess: @unchecked Sendable {
             posix_spawn_file_actions_adddup2(&fileActions, stdin ?? devNull, 0)
             posix_spawn_file_actions_adddup2(&fileActions, stdout, 1)
             posix_spawn_file_actions_adddup2(&fileActions, stderr, 2)
+            // Nothing else crosses over, whatever another thread opened since the marking above:
+            // a VM that inherited the write end of a pipe another thread reads to its end (a
+            // `cp` run with Foundation's Process) held that reader until the VM exited, and an
+            // instance created at the same moment stayed PROVISIONING forever.
+            Self.addCloseFrom(&fileActions, 3)
             var attributes = posix_spawnattr_t()
             posix_spawnattr_init(&attributes)
             defer { posix_spawnattr_destroy(&attributes) }
@@ -78,7 +83,22 @@ public final class SpawnedProcess: @unchecked Sendable {
 
     private let resultBox: SpawnResult
 
-    /// Sets close-on-exec on every open descriptor above 2, so a child (a VM meant to outlive this
+    private typealias CloseFromAction = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+
+    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34 and later; Swift's Glibc module
+    /// does not declare it), looked up once; nil where the C library lacks it.
+    private static let closeFromAction: CloseFromAction? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else { return nil }
+        return unsafeBitCast(symbol, to: CloseFromAction.self)
+    }()
+
+    /// Closes every descriptor from `lowest` up in the child, where the C library can.
+    private static func addCloseFrom(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>, _ lowest: Int32) {
+        _ = closeFromAction?(actions, lowest)
+    }
+
+    /// Where the C library cannot close descriptors in the child (racy: a descriptor another
+    /// thread opens after this is still inherited): sets close-on-exec on every open descriptor above 2, so a child (a VM meant to outlive this
     /// process) never inherits a listening socket or a database file. The child's 0-2 come from dup2.
     static func markDescriptorsCloseOnExec() {
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") else { return }
