@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """scripts/bench deploy: time per step of `sortie deploy` to a fresh local plane, and the bytes
-uploaded, for hello-microvm (Debian's cloud kernel + busybox initrd, a group of 2):
+uploaded, for each example: hello-unikernel (the Swift unikernel, built by its build.command, a
+group of 3) and hello-microvm (Debian's cloud kernel + busybox initrd, a group of 2):
 
   1. the first deploy (everything created, version 1),
-  2. a second deploy of a new version (version 2, surge rollout of 2 instances),
-  3. the same release again (nothing to do),
+  2. a second deploy of a new version (version 2, surge rollout of the group),
+  3. the same release again (nothing to do: no smoke test, no rollout),
 
 beside the reference: the same upload and image registration done the way hand-written pipelines
 do it, `curl` of the archive to the plane's simple-upload endpoint and an `images.insert` with
@@ -17,35 +18,38 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-EXAMPLE = os.path.join(REPO, "examples", "hello-microvm", "sortie.yml")
+sys.path.insert(0, os.path.join(REPO, "examples"))
+from localplane import free_port, write_project  # noqa: E402
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+EXAMPLES = ["hello-unikernel", "hello-microvm"]
 
 
 def main() -> int:
     sortie = os.path.abspath(sys.argv[1])
+    for example in EXAMPLES:
+        if bench(sortie, example) != 0:
+            return 1
+        print()
+    return 0
+
+
+def bench(sortie: str, example: str) -> int:
     work = tempfile.mkdtemp(prefix="sortie-bench-deploy-")
     data, project = os.path.join(work, "plane"), os.path.join(work, "project")
     os.makedirs(project)
     api, lb = free_port(), free_port()
-    with open(EXAMPLE) as f:
-        config = (f.read().replace("http://127.0.0.1:8765", f"http://127.0.0.1:{api}")
-                  .replace("http-port: 8080", f"http-port: {lb}").replace("../../.build", os.path.join(REPO, ".build")))
-    with open(os.path.join(project, "sortie.yml"), "w") as f:
-        f.write(config)
+    write_project(os.path.join(REPO, "examples", example), project, api, lb)
+    with open(os.path.join(project, "sortie.yml")) as f:
+        app = re.search(r"^app: (\S+)", f.read(), re.M).group(1)
     log = open(os.path.join(work, "serve.log"), "w")
     serve = subprocess.Popen([sortie, "serve", "--listen", f"127.0.0.1:{api}", "--data", data], stdout=log, stderr=log)
     runs = []
@@ -53,7 +57,7 @@ def main() -> int:
         while not os.path.exists(os.path.join(data, "token")):
             time.sleep(0.1)
         env = dict(os.environ, SORTIE_SERVE_DATA=data)
-        for label, version in [("first deploy (v1, from nothing)", "1"), ("second deploy (v2, rollout of 2)", "2"),
+        for label, version in [("first deploy (v1, from nothing)", "1"), ("second deploy (v2, rollout)", "2"),
                                ("same release again", "2")]:
             started = time.monotonic()
             r = subprocess.run([sortie, "deploy", "--yes", "--json"], cwd=project, env=dict(env, HELLO_VERSION=version),
@@ -71,10 +75,10 @@ def main() -> int:
         base = f"http://127.0.0.1:{api}"
         started = time.monotonic()
         subprocess.run(["curl", "-sf", "-o", "/dev/null", *auth, "-H", "Content-Type: application/gzip", "--data-binary", f"@{archive}",
-                        f"{base}/upload/storage/v1/b/hello-releases/o?uploadType=media&name=bench/curl.tar.gz"], check=True)
+                        f"{base}/upload/storage/v1/b/{app}-releases/o?uploadType=media&name=bench/curl.tar.gz"], check=True)
         upload = time.monotonic() - started
         started = time.monotonic()
-        body = json.dumps({"name": "bench-curl", "rawDisk": {"source": "https://storage.googleapis.com/hello-releases/bench/curl.tar.gz"}})
+        body = json.dumps({"name": "bench-curl", "rawDisk": {"source": f"https://storage.googleapis.com/{app}-releases/bench/curl.tar.gz"}})
         subprocess.run(["curl", "-sf", "-o", "/dev/null", *auth, "-H", "Content-Type: application/json", "-d", body,
                         f"{base}/compute/v1/projects/local/global/images"], check=True)
         while True:
@@ -93,7 +97,7 @@ def main() -> int:
         shutil.rmtree(work, ignore_errors=True)
 
     steps = [s["step"] for s in runs[0][2]["steps"]]
-    print(f"sortie deploy of hello-microvm to a fresh local plane (archive {size / 1e6:.1f} MB; seconds per step)\n")
+    print(f"sortie deploy of {example} to a fresh local plane (archive {size / 1e6:.2f} MB; seconds per step)\n")
     print("| step | " + " | ".join(label for label, _, _ in runs) + " |")
     print("|---|" + "---:|" * len(runs))
     for step in steps:
