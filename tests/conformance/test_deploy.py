@@ -174,10 +174,12 @@ def test_kernel_that_crashes_at_boot_stops_at_the_smoke_test(project):
 
 
 def test_release_that_never_becomes_healthy_is_rolled_back_under_load(project, plane):
-    slow = Project(project.root + "-rollback", plane, project.app, timeout=60)
+    # A rollout timeout far above the unikernel's boot and health threshold (about 2 s), short
+    # enough not to wait long for a release that never becomes healthy.
+    slow = Project(project.root + "-rollback", plane, project.app, timeout=20)
     slow.port = project.port  # same app, same load balancer: only the rollout timeout differs
     with open(os.path.join(slow.root, "sortie.yml"), "w") as f:
-        f.write(CONFIG.format(app=project.app, kernel=fleet.UNIKERNEL, endpoint=plane.base, port=project.port, timeout=60,
+        f.write(CONFIG.format(app=project.app, kernel=fleet.UNIKERNEL, endpoint=plane.base, port=project.port, timeout=20,
                               project=support.PROJECT))
     with fleet.Load(project.address, workers=3) as load:
         r = slow.run("deploy", version="3", flags=fleet.UNHEALTHY)

@@ -91,7 +91,8 @@ def test_group_rollout_canary_and_rollback(plane, compute, templates):
                                                  compute_v1.InstanceGroupManagerVersion(name="canary", instance_template=templates["3"],
                                                                                         target_size=compute_v1.FixedOrPercent(fixed=1))])))
     seen_canary = False
-    end = time.monotonic() + 40
+    # Long enough for the canary to boot (half a second) and fail its check several times (2 s apart).
+    end = time.monotonic() + 15
     while time.monotonic() < end:
         members = managed(compute, group)
         assert len(healthy_on(members, templates["2"])) >= 2, f"the canary took capacity away: {members}"
