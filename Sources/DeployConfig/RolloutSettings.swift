@@ -40,7 +40,9 @@ public struct RolloutSettings: Sendable, Equatable {
         maxSurgeIsExplicit = map["max-surge"].isPresent
         maxUnavailable = try map["max-unavailable"].optional { try $0.fixedOrPercent() } ?? defaults.maxUnavailable
         canary = try map["canary"].optional { try $0.int(0...1000) } ?? defaults.canary
-        timeoutSeconds = try map["timeout"].optional { try $0.seconds(60...86400) } ?? defaults.timeoutSeconds
+        // From 10 s: a unikernel is healthy about 2 s after it starts, and a release that never is
+        // should be rolled back soon.
+        timeoutSeconds = try map["timeout"].optional { try $0.seconds(10...86400) } ?? defaults.timeoutSeconds
         // GCE's range for connectionDraining.drainingTimeoutSec.
         drainSeconds = try map["drain"].optional { try $0.seconds(0...3600) } ?? defaults.drainSeconds
         if canary > 0, canary >= instances.min {
