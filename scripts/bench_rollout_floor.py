@@ -85,7 +85,7 @@ def measure(sortie: str, example: str) -> dict:
 def main() -> int:
     if len(sys.argv) != 2:
         sys.exit(__doc__)
-    sortie = sys.argv[1]
+    sortie = os.path.abspath(sys.argv[1])
     print(f"| rollout of {SIZE} under load (maxSurge 1) | boot | rollout | floor (boot + health + drain) | ratio | "
           "floor with minReadySec | ratio | requests | failed |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
