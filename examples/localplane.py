@@ -9,9 +9,11 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 import urllib.request
@@ -81,6 +83,52 @@ class LocalPlane:
                                          headers={"Authorization": "Bearer " + token})
         with urllib.request.urlopen(request, timeout=30) as response:
             return json.loads(response.read())
+
+
+class Sandbox:
+    """A temporary directory holding a fresh `sortie serve` (``plane/``, on a free loopback port)
+    and a project (``project/``) with `example`'s sortie.yml pointed at it (``edit`` may change the
+    text first). As a context manager it starts the plane, stops it on exit, and then removes the
+    directory unless ``keep`` has been set."""
+
+    def __init__(self, sortie: str, example: str, prefix: str, edit=lambda config: config,
+                 extra_args: tuple[str, ...] = ()):
+        self.work = tempfile.mkdtemp(prefix=prefix)
+        self.data, self.project = os.path.join(self.work, "plane"), os.path.join(self.work, "project")
+        os.makedirs(self.project)
+        api_port, self.lb_port = free_port(), free_port()
+        write_project(example, self.project, api_port, self.lb_port, edit)
+        self.plane = LocalPlane(sortie, self.data, api_port, os.path.join(self.work, "serve.log"), extra_args)
+        self.keep = False
+
+    @property
+    def address(self) -> str:
+        """The load balancer's listener, HOST:PORT."""
+        return f"127.0.0.1:{self.lb_port}"
+
+    @property
+    def env(self) -> dict:
+        """The environment for `sortie` commands run in the project (they find the plane's token)."""
+        return dict(os.environ, SORTIE_SERVE_DATA=self.data)
+
+    def config(self) -> str:
+        with open(os.path.join(self.project, "sortie.yml")) as f:
+            return f.read()
+
+    def __enter__(self) -> "Sandbox":
+        try:
+            self.plane.__enter__()
+        except BaseException:
+            shutil.rmtree(self.work, ignore_errors=True)
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        try:
+            self.plane.__exit__(*exc)
+        finally:
+            if not self.keep:
+                shutil.rmtree(self.work, ignore_errors=True)
 
 
 class Load:

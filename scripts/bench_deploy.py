@@ -19,16 +19,13 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
-import signal
 import subprocess
 import sys
-import tempfile
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "examples"))
-from localplane import free_port, write_project  # noqa: E402
+from localplane import Sandbox  # noqa: E402
 
 EXAMPLES = ["hello-unikernel", "hello-microvm"]
 
@@ -43,24 +40,15 @@ def main() -> int:
 
 
 def bench(sortie: str, example: str) -> int:
-    work = tempfile.mkdtemp(prefix="sortie-bench-deploy-")
-    data, project = os.path.join(work, "plane"), os.path.join(work, "project")
-    os.makedirs(project)
-    api, lb = free_port(), free_port()
-    write_project(os.path.join(REPO, "examples", example), project, api, lb)
-    with open(os.path.join(project, "sortie.yml")) as f:
-        app = re.search(r"^app: (\S+)", f.read(), re.M).group(1)
-    log = open(os.path.join(work, "serve.log"), "w")
-    serve = subprocess.Popen([sortie, "serve", "--listen", f"127.0.0.1:{api}", "--data", data], stdout=log, stderr=log)
+    sandbox = Sandbox(sortie, os.path.join(REPO, "examples", example), "sortie-bench-deploy-")
+    project, data = sandbox.project, sandbox.data
+    app = re.search(r"^app: (\S+)", sandbox.config(), re.M).group(1)
     runs = []
-    try:
-        while not os.path.exists(os.path.join(data, "token")):
-            time.sleep(0.1)
-        env = dict(os.environ, SORTIE_SERVE_DATA=data)
+    with sandbox:
         for label, version in [("first deploy (v1, from nothing)", "1"), ("second deploy (v2, rollout)", "2"),
                                ("same release again", "2")]:
             started = time.monotonic()
-            r = subprocess.run([sortie, "deploy", "--yes", "--json"], cwd=project, env=dict(env, HELLO_VERSION=version),
+            r = subprocess.run([sortie, "deploy", "--yes", "--json"], cwd=project, env=dict(sandbox.env, HELLO_VERSION=version),
                                capture_output=True, text=True, stdin=subprocess.DEVNULL)
             wall = time.monotonic() - started
             if r.returncode != 0:
@@ -72,7 +60,7 @@ def bench(sortie: str, example: str) -> int:
                       key=os.path.getmtime)
         size = os.path.getsize(archive)
         auth = ["-H", f"Authorization: Bearer {token}"]
-        base = f"http://127.0.0.1:{api}"
+        base = f"http://127.0.0.1:{sandbox.plane.port}"
         started = time.monotonic()
         subprocess.run(["curl", "-sf", "-o", "/dev/null", *auth, "-H", "Content-Type: application/gzip", "--data-binary", f"@{archive}",
                         f"{base}/upload/storage/v1/b/{app}-releases/o?uploadType=media&name=bench/curl.tar.gz"], check=True)
@@ -88,13 +76,6 @@ def bench(sortie: str, example: str) -> int:
                 break
             time.sleep(0.2)
         register = time.monotonic() - started
-    finally:
-        serve.send_signal(signal.SIGTERM)
-        try:
-            serve.wait(30)
-        except subprocess.TimeoutExpired:
-            serve.kill()
-        shutil.rmtree(work, ignore_errors=True)
 
     steps = [s["step"] for s in runs[0][2]["steps"]]
     print(f"sortie deploy of {example} to a fresh local plane (archive {size / 1e6:.2f} MB; seconds per step)\n")

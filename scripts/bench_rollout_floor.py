@@ -17,10 +17,8 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -45,37 +43,28 @@ def seconds(text: str) -> float:
 
 
 def measure(sortie: str, example: str) -> dict:
-    work = tempfile.mkdtemp(prefix="sortie-bench-floor-")
-    data, project = os.path.join(work, "plane"), os.path.join(work, "project")
-    os.makedirs(project)
-    api_port, lb_port = localplane.free_port(), localplane.free_port()
-    localplane.write_project(os.path.join(REPO, "examples", example), project, api_port, lb_port, fixed_size)
-    with open(os.path.join(project, "sortie.yml")) as f:
-        config = f.read()
+    sandbox = localplane.Sandbox(sortie, os.path.join(REPO, "examples", example), "sortie-bench-floor-", fixed_size)
+    config = sandbox.config()
     health = re.search(r"health: \{([^}]*)\}", config).group(1)
     interval = seconds(re.search(r"interval: (\S+?),", health).group(1))
     healthy = int(re.search(r"healthy: (\d+)", health).group(1))
     drain = seconds(re.search(r"drain: (\S+?)\s*[,}]", config).group(1))
-    env = dict(os.environ, SORTIE_SERVE_DATA=data)
 
     def deploy(version: str) -> dict:
-        r = subprocess.run([sortie, "deploy", "--yes", "--json"], cwd=project, env=dict(env, HELLO_VERSION=version),
+        r = subprocess.run([sortie, "deploy", "--yes", "--json"], cwd=sandbox.project, env=dict(sandbox.env, HELLO_VERSION=version),
                            capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=1800)
         if r.returncode != 0:
             sys.exit(f"bench rollout: deploy of {example} v{version} failed:\n{r.stdout[-2000:]}\n{r.stderr[-3000:]}")
         return json.loads(r.stdout)
 
-    try:
-        with localplane.LocalPlane(sortie, data, api_port, os.path.join(work, "serve.log")):
-            first = deploy("1")
-            smoke = next(s for s in first["steps"] if s["step"] == "smoke test")["outcome"]
-            boot = float(re.search(r"after (\d+(?:\.\d+)?) s", smoke).group(1))
-            with localplane.Load(f"127.0.0.1:{lb_port}", workers=2) as load:
-                second = deploy("2")
-                time.sleep(1)
-            rollout = next(s["seconds"] for s in second["steps"] if s["step"] == "rollout")
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    with sandbox:
+        first = deploy("1")
+        smoke = next(s for s in first["steps"] if s["step"] == "smoke test")["outcome"]
+        boot = float(re.search(r"after (\d+(?:\.\d+)?) s", smoke).group(1))
+        with localplane.Load(sandbox.address, workers=2) as load:
+            second = deploy("2")
+            time.sleep(1)
+        rollout = next(s["seconds"] for s in second["steps"] if s["step"] == "rollout")
     floor = SIZE * (boot + healthy * interval + drain)
     min_ready = interval * (healthy + 1) + 1
     return {"boot": boot, "rollout": rollout, "floor": floor, "floor_min_ready": floor + SIZE * min_ready,

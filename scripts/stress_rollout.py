@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -27,18 +25,10 @@ import localplane as demo  # noqa: E402
 
 
 def stress(sortie: str, size: int, runs: int) -> list[tuple[int, int, float]]:
-    work = tempfile.mkdtemp(prefix=f"sortie-stress-{size}-")
-    data, project = os.path.join(work, "plane"), os.path.join(work, "project")
-    os.makedirs(project)
-    api_port, lb_port = demo.free_port(), demo.free_port()
-    demo.write_project(EXAMPLE, project, api_port, lb_port, lambda config: config
-                       .replace("instances: { min: 2 }", f"instances: {{ min: {size} }}")
-                       .replace("  smoke-test:", "  # smoke-test:"))
-    try:
-        with demo.LocalPlane(sortie, data, api_port, os.path.join(work, "serve.log")):
-            return rollouts(sortie, project, dict(os.environ, SORTIE_SERVE_DATA=data), f"127.0.0.1:{lb_port}", size, runs)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    edit = lambda config: (config.replace("instances: { min: 2 }", f"instances: {{ min: {size} }}")  # noqa: E731
+                                 .replace("  smoke-test:", "  # smoke-test:"))
+    with demo.Sandbox(sortie, EXAMPLE, f"sortie-stress-{size}-", edit) as sandbox:
+        return rollouts(sortie, sandbox.project, sandbox.env, sandbox.address, size, runs)
 
 
 def rollouts(sortie: str, project: str, env: dict, address: str, size: int, runs: int) -> list[tuple[int, int, float]]:

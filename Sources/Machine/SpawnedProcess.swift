@@ -38,10 +38,10 @@ public final class SpawnedProcess: @unchecked Sendable {
             posix_spawn_file_actions_adddup2(&fileActions, stdin ?? devNull, 0)
             posix_spawn_file_actions_adddup2(&fileActions, stdout, 1)
             posix_spawn_file_actions_adddup2(&fileActions, stderr, 2)
-            // Nothing else crosses over, whatever another thread opened since the marking above:
-            // a VM that inherited the write end of a pipe another thread reads to its end (a
-            // `cp` run with Foundation's Process) held that reader until the VM exited, and an
-            // instance created at the same moment stayed PROVISIONING forever.
+            // Nothing else crosses over, whatever another thread has opened: a VM that inherited
+            // the write end of a pipe another thread reads to its end (a `cp` run with
+            // Foundation's Process) held that reader until the VM exited, and an instance created
+            // at the same moment stayed PROVISIONING forever.
             Self.addCloseFrom(&fileActions, 3)
             var attributes = posix_spawnattr_t()
             posix_spawnattr_init(&attributes)

@@ -13,16 +13,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
-from localplane import LocalPlane, Load, default_sortie, free_port, write_project  # noqa: E402
+from localplane import Load, Sandbox, default_sortie  # noqa: E402
 
 
 def main() -> int:
@@ -32,21 +30,14 @@ def main() -> int:
     args = parser.parse_args()
     sortie = os.path.abspath(args.sortie)
 
-    work = tempfile.mkdtemp(prefix="sortie-deploy-demo-")
-    data, project = os.path.join(work, "plane"), os.path.join(work, "project")
-    os.makedirs(project)
-    api_port, lb_port = free_port(), free_port()
-    write_project(HERE, project, api_port, lb_port)
-    plane = LocalPlane(sortie, data, api_port, os.path.join(work, "serve.log"))
-    try:
-        with plane:
-            return demo(sortie, project, data, dict(os.environ, SORTIE_SERVE_DATA=data), f"127.0.0.1:{lb_port}", args.keep)
-    finally:
-        if not args.keep:
-            shutil.rmtree(work, ignore_errors=True)
+    with Sandbox(sortie, HERE, "sortie-deploy-demo-") as sandbox:
+        sandbox.keep = args.keep
+        return demo(sortie, sandbox, args.keep)
 
 
-def demo(sortie: str, project: str, data: str, env: dict, address: str, keep: bool) -> int:
+def demo(sortie: str, sandbox: Sandbox, keep: bool) -> int:
+    project, data, env, address = sandbox.project, sandbox.data, sandbox.env, sandbox.address
+
     def deploy(version: str) -> subprocess.CompletedProcess:
         print(f"\n==> sortie deploy (HELLO_VERSION={version}) in {project}", flush=True)
         return subprocess.run([sortie, "deploy", "--yes"], cwd=project, env=dict(env, HELLO_VERSION=version),

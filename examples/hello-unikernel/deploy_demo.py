@@ -25,16 +25,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
-from localplane import LocalPlane, Load, default_sortie, free_port, qemu_pids, write_project  # noqa: E402
+from localplane import Load, Sandbox, default_sortie, qemu_pids  # noqa: E402
 
 
 class PhaseFailed(Exception):
@@ -42,9 +40,9 @@ class PhaseFailed(Exception):
 
 
 class Demo:
-    def __init__(self, sortie: str, project: str, plane: LocalPlane, address: str):
-        self.sortie, self.project, self.plane, self.address = sortie, project, plane, address
-        self.env = dict(os.environ, SORTIE_SERVE_DATA=plane.data)
+    def __init__(self, sortie: str, sandbox: Sandbox):
+        self.sortie, self.project, self.plane, self.address = sortie, sandbox.project, sandbox.plane, sandbox.address
+        self.env = sandbox.env
         self.results: list[tuple[str, float, str]] = []
 
     # sortie commands
@@ -171,39 +169,31 @@ def main() -> int:
     args = parser.parse_args()
     sortie = os.path.abspath(args.sortie)
 
-    work = tempfile.mkdtemp(prefix="sortie-unikernel-demo-")
-    data, project = os.path.join(work, "plane"), os.path.join(work, "project")
-    os.makedirs(project)
-    api_port, lb_port = free_port(), free_port()
-    write_project(HERE, project, api_port, lb_port)
-    plane = LocalPlane(sortie, data, api_port, os.path.join(work, "serve.log"),
-                       extra_args=("--autoscaler-stabilization", str(args.stabilization)))
-    demo = Demo(sortie, project, plane, f"127.0.0.1:{lb_port}")
+    sandbox = Sandbox(sortie, HERE, "sortie-unikernel-demo-",
+                      extra_args=("--autoscaler-stabilization", str(args.stabilization)))
+    demo = Demo(sortie, sandbox)
     started = time.monotonic()
-    try:
-        with plane:
-            try:
-                demo.first_deploy()
-                demo.rollout()
-                demo.heal()
-                demo.scale(args.burn_clients)
-            except PhaseFailed as e:
-                demo.summary()
-                print(f"\nerror: {e}\nhint: the plane's log is {plane.log_path} (kept); `sortie logs` in {project} "
-                      f"shows the instances' consoles", file=sys.stderr)
-                args.keep = True
-                return 1
+    with sandbox:
+        try:
+            demo.first_deploy()
+            demo.rollout()
+            demo.heal()
+            demo.scale(args.burn_clients)
+        except PhaseFailed as e:
             demo.summary()
-            print(f"\nAll phases passed in {time.monotonic() - started:.0f} s. "
-                  f"Open http://{demo.address}/ (a page from one of the instances).")
-            if args.keep:
-                print(f"The plane keeps running (data in {data}); try, in {project}:\n"
-                      f"  SORTIE_SERVE_DATA={data} {sortie} status\nCtrl-C to stop.")
-                signal.sigwait([signal.SIGINT, signal.SIGTERM])
-            return 0
-    finally:
-        if not args.keep:
-            shutil.rmtree(work, ignore_errors=True)
+            sandbox.keep = True
+            print(f"\nerror: {e}\nhint: the plane's log is {sandbox.plane.log_path} (kept); `sortie logs` in "
+                  f"{sandbox.project} shows the instances' consoles", file=sys.stderr)
+            return 1
+        demo.summary()
+        print(f"\nAll phases passed in {time.monotonic() - started:.0f} s. "
+              f"Open http://{sandbox.address}/ (a page from one of the instances).")
+        if args.keep:
+            sandbox.keep = True
+            print(f"The plane keeps running (data in {sandbox.data}); try, in {sandbox.project}:\n"
+                  f"  SORTIE_SERVE_DATA={sandbox.data} {sortie} status\nCtrl-C to stop.")
+            signal.sigwait([signal.SIGINT, signal.SIGTERM])
+        return 0
 
 
 if __name__ == "__main__":

@@ -79,13 +79,6 @@ def project(plane, work_root):
     return Project(os.path.join(work_root, "deploy-project"), plane, support.unique("hello"))
 
 
-def answer(project: Project) -> str:
-    """The version the load balancer's address answers on /version."""
-    status, body = fleet.get(project.address, fleet.VERSION_PATH)
-    assert status == 200, body
-    return body.strip()
-
-
 def test_plan_shows_the_setup_and_changes_nothing(project):
     r = project.ok("deploy", "--plan")
     assert "+ create instance group manager " + project.app in r.stdout
@@ -135,7 +128,7 @@ def test_first_deploy_from_nothing_serves_through_the_load_balancer(project):
     assert [i["health"] for i in summary["instances"]] == ["HEALTHY"]
     assert [s["step"] for s in summary["steps"]] == ["build", "image", "smoke test", "plan", "upload", "register image",
                                                     "template", "setup", "rollout", "serving"]
-    assert answer(project) == "1"
+    assert fleet.served_version(project.address) == "1"
     releases = project.releases()
     assert [r["id"] for r in releases] == [summary["release"]] and releases[0]["isLive"]
     assert releases[0]["provenance"]["imageSHA256"].startswith(summary["release"][1:])
@@ -170,7 +163,7 @@ def test_kernel_that_crashes_at_boot_stops_at_the_smoke_test(project):
     assert "last console lines:" in r.stderr and "KERNEL PANIC" in r.stderr, r.stderr[-3000:]
     assert "[upload]" not in r.stderr
     assert len(project.releases()) == 2
-    assert answer(project) == "2"
+    assert fleet.served_version(project.address) == "2"
 
 
 def test_release_that_never_becomes_healthy_is_rolled_back_under_load(project, plane):
@@ -193,7 +186,7 @@ def test_release_that_never_becomes_healthy_is_rolled_back_under_load(project, p
     assert {i["row"]["health"] for i in status["instances"]} == {"HEALTHY"}
     v3, v2, _ = project.releases()
     assert v2["isLive"] and not v3["isLive"] and status["releases"] == [v2["id"]]
-    assert answer(project) == "2"
+    assert fleet.served_version(project.address) == "2"
 
 
 def test_logs_show_the_serial_console(project):
@@ -207,7 +200,7 @@ def test_rollback_returns_to_the_previous_release(project):
     assert "Rolled back" in r.stdout
     after = project.status()["releases"]
     assert after != before
-    assert answer(project) == "1"
+    assert fleet.served_version(project.address) == "1"
 
 
 def test_gc_keeps_what_is_referenced(project):
@@ -223,7 +216,7 @@ def test_gc_keeps_what_is_referenced(project):
     remaining = [r["id"] for r in project.releases()]
     assert remaining == [releases[0]["id"], releases[2]["id"]]
     assert live[0] in remaining
-    assert answer(project) == "1"
+    assert fleet.served_version(project.address) == "1"
 
 
 FAULTS = ",".join([
@@ -271,7 +264,7 @@ def test_deploy_through_injected_faults_fails_cleanly_then_converges(canary_proj
     assert summary["outcome"] == "deployed"
     assert "reused" in next(s["outcome"] for s in summary["steps"] if s["step"] == "upload")
     assert [i["health"] for i in summary["instances"]] == ["HEALTHY", "HEALTHY"]
-    assert answer(project) == "1"
+    assert fleet.served_version(project.address) == "1"
     assert len(project.releases()) == 1
     compute = faulty_plane.compute()
     templates = [t.name for t in compute.instance_templates.list(project=support.PROJECT) if t.name.startswith(project.app)]
