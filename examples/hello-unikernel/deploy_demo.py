@@ -140,7 +140,9 @@ class Demo:
         started = time.monotonic()
         print(f"\n==> {workers} clients calling /burn?ms=100 through the load balancer (CPU load)", flush=True)
         with Load(self.address, workers=workers, path="/burn?ms=100", pause=0, key=lambda body: "burn") as load:
-            grown = self.wait("the autoscaler to add an instance", lambda s: s["targetSize"] > base, timeout=180)
+            grown = self.wait("the autoscaler to add an instance (it needs the instances' CPU above the 50% target on "
+                              "average: about 1.5 free host cores for 3 guests under TCG; other work on this machine "
+                              "leaves them less)", lambda s: s["targetSize"] > base, timeout=180)
             self.wait("the new instances to be healthy",
                       lambda s: self.healthy(s) >= grown["targetSize"], timeout=120)
         self.check(load)
