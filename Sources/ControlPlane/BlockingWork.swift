@@ -7,3 +7,11 @@ import Dispatch
 func runBlocking(_ work: @escaping @Sendable () -> Void) {
     DispatchQueue.global(qos: .utility).async(execute: work)
 }
+
+/// Runs blocking `work` on a Dispatch thread (see `runBlocking`) and waits for it without holding
+/// a thread of the cooperative pool.
+func blocking<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { continuation in
+        runBlocking { continuation.resume(returning: work()) }
+    }
+}

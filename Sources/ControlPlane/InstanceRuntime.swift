@@ -25,6 +25,12 @@ final class InstanceRuntime: @unchecked Sendable {
     }
 
     static let vmCollection = "vms"
+    /// Seconds a deleted instance's guest gets after the ACPI power button before QEMU is stopped.
+    /// GCE shuts a deleted VM down gracefully (its shutdown scripts run); a unikernel that handles
+    /// the button is gone in milliseconds, a guest that ignores it costs a deletion this long.
+    static let deleteGrace = 1.0
+    /// Seconds a stopped instance's guest gets after the power button (`instances.stop`).
+    static let stopGrace = 5.0
 
     init(store: Store, operations: Operations, images: ImageImporter, networks: NetworkService, configuration: PlaneConfiguration, logger: Logger) {
         self.store = store
@@ -149,7 +155,7 @@ final class InstanceRuntime: @unchecked Sendable {
                 switch action {
                 case "stop":
                     setStatus(id, "STOPPING")
-                    powerOff(id: id, grace: 5)
+                    powerOff(id: id, grace: Self.stopGrace)
                     setStatus(id, "TERMINATED")
                 case "start":
                     if !isRunning(id) {
@@ -178,7 +184,7 @@ final class InstanceRuntime: @unchecked Sendable {
         let opName = op.body["name"]!.string!
         setStatus(id, "STOPPING")
         runBlocking { [self] in
-            powerOff(id: id, grace: 0)
+            powerOff(id: id, grace: Self.deleteGrace)
             try? store.delete(collection(project, zone), name)
             try? store.delete(Self.vmCollection, id)
             try? FileManager.default.removeItem(atPath: directory(id))
@@ -291,7 +297,8 @@ final class InstanceRuntime: @unchecked Sendable {
         }
     }
 
-    /// ACPI power button, then SIGTERM/SIGKILL after `grace` seconds.
+    /// ACPI power button, then SIGTERM/SIGKILL after `grace` seconds. Blocks until QEMU has
+    /// exited: call it from a Dispatch thread (`runBlocking`), never from the cooperative pool.
     func powerOff(id: String, grace: Double) {
         let vm = lock.withLock { () -> VM? in
             stopping.insert(id)
@@ -299,18 +306,33 @@ final class InstanceRuntime: @unchecked Sendable {
         }
         defer { lock.withLock { _ = stopping.remove(id) } }
         guard let vm else { return }
-        if grace > 0 { try? QMPClient(path: qmpSocket(id), within: 1).send(["execute": "system_powerdown"]) }
-        let deadline = Date().addingTimeInterval(grace)
-        while kill(vm.pid, 0) == 0, Date() < deadline { usleep(50_000) }
+        if grace > 0 {
+            do {
+                try QMPClient(path: qmpSocket(id), within: 1).execute("system_powerdown", timeout: 1)
+            } catch {
+                logger.info("instance \(id): the ACPI power button could not be pressed (\(error)); stopping QEMU")
+            }
+        }
         if let process = vm.process {
+            // The exit callback wakes this wait; no polling.
+            if grace > 0 { process.wait(timeout: grace) }
             process.stop(grace: 2)
         } else {
-            kill(vm.pid, SIGTERM)
-            let hard = Date().addingTimeInterval(2)
-            while kill(vm.pid, 0) == 0, Date() < hard { usleep(50_000) }
-            kill(vm.pid, SIGKILL)
+            // An adopted VM is not our child: its exit can only be polled.
+            Self.waitForExit(pid: vm.pid, within: grace)
+            if kill(vm.pid, 0) == 0 {
+                kill(vm.pid, SIGTERM)
+                Self.waitForExit(pid: vm.pid, within: 2)
+                kill(vm.pid, SIGKILL)
+            }
         }
         lock.withLock { vms[id] = nil }
+    }
+
+    /// Polls until `pid` has gone or `seconds` have passed (for processes that are not our children).
+    static func waitForExit(pid: pid_t, within seconds: Double) {
+        let deadline = Date().addingTimeInterval(seconds)
+        while kill(pid, 0) == 0, Date() < deadline { usleep(50_000) }
     }
 
     func setStatus(_ id: String, _ status: String) {
@@ -382,8 +404,10 @@ final class InstanceRuntime: @unchecked Sendable {
     /// RUNNING in the store, so the next start brings them back, as GCE would keep them running.
     func shutdownAll(grace: Double) async {
         let ids = lock.withLock { Array(vms.keys) }
+        // One Dispatch thread per VM: powering off blocks, and the cooperative pool has one
+        // thread per core, so on 2 cores a task group would stop two guests at a time.
         await withTaskGroup(of: Void.self) { group in
-            for id in ids { group.addTask { self.powerOff(id: id, grace: grace) } }
+            for id in ids { group.addTask { await blocking { self.powerOff(id: id, grace: grace) } } }
         }
     }
 }

@@ -6,6 +6,8 @@ import Foundation
 public final class QMPClient: @unchecked Sendable {
     private let fd: Int32
     private let lock = NSLock()
+    /// Bytes read by `execute` past the last complete line.
+    private var pending: [UInt8] = []
 
     /// Connects to `path`, retrying while QEMU creates the socket (up to `within` seconds).
     public init(path: String, within seconds: Double = 5) throws {
@@ -46,6 +48,40 @@ public final class QMPClient: @unchecked Sendable {
             data.withUnsafeBytes { Foundation.write(fd, $0.baseAddress!, $0.count) == $0.count }
         }
         if !ok { throw MachineError("cannot talk to QEMU over QMP: \(String(cString: strerror(errno)))") }
+    }
+
+    /// Sends `command` and waits up to `timeout` seconds for QEMU's answer to it; throws if QEMU
+    /// answers with an error, closes the socket or does not answer in time. Waiting matters: QEMU
+    /// drops the commands it has queued but not yet run when the client disconnects, so a client
+    /// that sends and closes at once (a power button press at the plane's shutdown) can be ignored.
+    /// Not for a client whose events are being read (`readEvents` owns the socket's input).
+    @discardableResult
+    public func execute(_ command: String, arguments: [String: Any]? = nil, timeout: Double = 2) throws -> [String: Any] {
+        let id = "sortie-\(UInt32.random(in: 0 ... .max))"
+        var message: [String: Any] = ["execute": command, "id": id]
+        if let arguments { message["arguments"] = arguments }
+        try send(message)
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            while let newline = pending.firstIndex(of: 0x0A) {
+                let line = Data(pending[..<newline])
+                pending.removeSubrange(...newline)
+                guard let object = try? JSONSerialization.jsonObject(with: line) as? [String: Any],
+                      object["id"] as? String == id else { continue }
+                if let error = object["error"] as? [String: Any] {
+                    throw MachineError("QEMU refused \(command): \(error["desc"] as? String ?? "\(error)")")
+                }
+                return object["return"] as? [String: Any] ?? [:]
+            }
+            let left = deadline.timeIntervalSinceNow
+            guard left > 0 else { throw MachineError("QEMU did not answer \(command) within \(timeout) s") }
+            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&poller, 1, Int32(left * 1000) + 1) > 0 else { continue }
+            var chunk = [UInt8](repeating: 0, count: 4096)
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
+            guard n > 0 else { throw MachineError("QEMU closed its QMP socket before answering \(command)") }
+            pending += chunk[0..<n]
+        }
     }
 
     /// Reads messages until the socket closes, calling `onEvent(name, data)` for each event.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import signal
 
 import pytest
 from google.api_core import exceptions as gexc
@@ -123,3 +124,65 @@ def test_restart_keeps_instance_running_and_upload_resumable(plane, restart, req
                 delete()
             except gexc.NotFound:
                 pass
+
+
+POWER_BUTTON_LINE = "KERNEL: ACPI power button pressed, powering off"
+READY_LINE = "HELLO-UNIKERNEL READY"
+
+
+def test_graceful_stop_presses_each_guests_power_button(work_root):
+    """SIGTERM to `sortie serve` powers its guests off through ACPI (each kernel sees the button and
+    shuts down cleanly, as on a host maintenance stop), not by killing QEMU after the grace period;
+    the next start boots them again, since their instances are still RUNNING."""
+    import fleet
+    from google.cloud import compute_v1
+    from support import Plane
+
+    root = os.path.join(work_root, "plane-graceful-stop")
+    # A grace longer than the harness waits for SIGTERM: a guest that missed the button would be
+    # killed only after the test had failed.
+    plane = Plane(root, extra_args=["--shutdown-grace", "120"]).start()
+    try:
+        compute = plane.compute()
+        bucket = plane.storage_client().create_bucket(unique("conf-stop"))
+        blob = bucket.blob("uk.tar.gz")
+        blob.upload_from_filename(fleet.build_image(work_root, "1"), content_type="application/gzip")
+        compute.wait_ok(compute.images.insert(project=PROJECT, image_resource=compute_v1.Image(
+            name="stop-img", raw_disk=compute_v1.RawDisk(source=f"https://storage.googleapis.com/{bucket.name}/{blob.name}"))))
+        names = ["stop-vm-a", "stop-vm-b", "stop-vm-c"]
+        for name in names:
+            compute.wait_ok(compute.instances.insert(project=PROJECT, zone=ZONE, instance_resource=compute_v1.Instance(
+                name=name, machine_type=f"zones/{ZONE}/machineTypes/e2-micro",
+                disks=[compute_v1.AttachedDisk(boot=True, auto_delete=True, initialize_params=compute_v1.AttachedDiskInitializeParams(
+                    source_image=f"projects/{PROJECT}/global/images/stop-img"))],
+                network_interfaces=[compute_v1.NetworkInterface(network="global/networks/default")])))
+
+        def console(name):
+            return compute.instances.get_serial_port_output(project=PROJECT, zone=ZONE, instance=name).contents
+
+        for name in names:
+            wait_for(lambda: READY_LINE in console(name), 60, 0.5, f"{name} ready")
+        ids = {name: compute.instances.get(project=PROJECT, zone=ZONE, instance=name).id for name in names}
+
+        plane.proc.send_signal(signal.SIGTERM)
+        assert plane.proc.wait(timeout=60) == 0, "sortie serve did not exit 0 on SIGTERM"
+        for name in names:
+            with open(os.path.join(plane.data_dir, "instances", str(ids[name]), "serial.log"), errors="replace") as f:
+                log = f.read()
+            assert POWER_BUTTON_LINE in log, f"{name} was not powered off through ACPI; its console:\n{log[-600:]}"
+
+        plane.start()
+        compute = plane.compute()
+        for name in names:
+            wait_for(lambda: compute.instances.get(project=PROJECT, zone=ZONE, instance=name).status == "RUNNING",
+                     60, 0.5, f"{name} RUNNING again")
+            wait_for(lambda: console(name).count(READY_LINE) == 2, 60, 0.5, f"{name} booted again")
+
+        # A deletion is graceful too (GCE runs a deleted VM's shutdown scripts). The console file
+        # goes with the instance, so it is held open to read what the guest printed last.
+        with open(os.path.join(plane.data_dir, "instances", str(ids[names[0]]), "serial.log"), errors="replace") as f:
+            compute.wait_ok(compute.instances.delete(project=PROJECT, zone=ZONE, instance=names[0]))
+            log = f.read()
+        assert log.count(POWER_BUTTON_LINE) == 2, f"the deleted guest was not powered off through ACPI:\n{log[-600:]}"
+    finally:
+        plane.stop()
