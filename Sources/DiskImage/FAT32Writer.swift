@@ -1,4 +1,5 @@
-/// A file to place on a FAT volume, by its path of 8.3 names (e.g. `["BOOT", "GRUB", "GRUB.CFG"]`).
+/// A file to place on a FAT volume, by its path (e.g. `["BOOT", "GRUB", "GRUB.CFG"]`). A name
+/// that is not an upper-case 8.3 name gets a VFAT long name and a short alias (`MULTIB~1.MOD`).
 public struct FATFile: Sendable {
     public var path: [String]
     public var data: ArraySlice<UInt8>
@@ -157,8 +158,8 @@ public enum FAT32Writer {
             }
             let clusterBytes = UInt32(geometry.clusterBytes)
             let dirClusters = { (d: Directory) -> UInt32 in
-                let entries = UInt32(d.entries.count + 2 + 1)
-                return max(1, (entries * 32 + clusterBytes - 1) / clusterBytes)
+                let slots = d.entries.reduce(2 + 1) { $0 + FATLongName.slots(for: $1.name) }
+                return max(1, (UInt32(slots) * 32 + clusterBytes - 1) / clusterBytes)
             }
             chains.append((2, dirClusters(root)))
             nextCluster = 2 + dirClusters(root)
@@ -198,11 +199,17 @@ public enum FAT32Writer {
                 let up = parent.map { $0.cluster == 2 ? 0 : $0.cluster } ?? 0
                 out += entry(name: "..", attributes: 0x10, cluster: up, size: 0)
             }
+            var aliases = FATLongName.Aliases()
             for e in d.entries {
+                var short = e.name
+                if !FATLongName.fitsShortName(e.name) {
+                    short = aliases.next(for: e.name)
+                    out += FATLongName.entries(for: e.name, shortName: FAT32Writer.shortName(short))
+                }
                 if e.dir != nil {
-                    out += entry(name: e.name, attributes: 0x10, cluster: e.cluster, size: 0)
+                    out += entry(name: short, attributes: 0x10, cluster: e.cluster, size: 0)
                 } else {
-                    out += entry(name: e.name, attributes: 0x20, cluster: e.cluster, size: UInt32(e.file!.count))
+                    out += entry(name: short, attributes: 0x20, cluster: e.cluster, size: UInt32(e.file!.count))
                 }
             }
             return out

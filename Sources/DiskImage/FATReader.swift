@@ -60,7 +60,7 @@ public final class FATReader {
 
     /// The contents of the file at `path` (case-insensitive), or nil if there is none.
     public func read(path: String) throws -> [UInt8]? {
-        guard let entry = try list().first(where: { $0.path == path.lowercased() && !$0.isDirectory }) else { return nil }
+        guard let entry = try list().first(where: { $0.path.lowercased() == path.lowercased() && !$0.isDirectory }) else { return nil }
         var data: [UInt8] = []
         data.reserveCapacity(Int(entry.size))
         for cluster in try chain(entry.firstCluster) {
@@ -102,16 +102,23 @@ public final class FATReader {
             for c in try chain(cluster) { raw += try disk.read(offset: offset(ofCluster: c), count: Int(sectorsPerCluster) * 512) }
         }
         var i = 0
+        var longSlots: [[UInt8]] = []
         while i + 32 <= raw.count {
             defer { i += 32 }
             let first = raw[i]
             if first == 0 { break }
             let attributes = raw[i + 11]
-            if first == 0xE5 || attributes == 0x0F || attributes & 0x08 != 0 { continue }
+            if first == 0xE5 || attributes & 0x08 != 0 && attributes != 0x0F { longSlots = []; continue }
+            if attributes == 0x0F {
+                longSlots.append(Array(raw[i..<i + 32]))
+                continue
+            }
+            defer { longSlots = [] }
             let base = String(decoding: raw[i..<i + 8], as: UTF8.self).trimmingSpaces()
             let ext = String(decoding: raw[i + 8..<i + 11], as: UTF8.self).trimmingSpaces()
             if base == "." || base == ".." { continue }
-            let name = (ext.isEmpty ? base : base + "." + ext).lowercased()
+            let name = FATLongName.name(fromSlots: longSlots, shortName: Array(raw[i..<i + 11]))
+                ?? (ext.isEmpty ? base : base + "." + ext).lowercased()
             let firstCluster = UInt32(raw.le16(at: i + 20)) << 16 | UInt32(raw.le16(at: i + 26))
             let isDirectory = attributes & 0x10 != 0
             let entry = Entry(path: path + "/" + name, isDirectory: isDirectory, size: raw.le32(at: i + 28), firstCluster: firstCluster)

@@ -13,11 +13,14 @@ public struct ImageSpec: Sendable {
     public var grubCoreImage: [UInt8]
     /// core.img's cached raw deflate form (see `SharedBlock`), if known; never changes the output.
     public var grubCoreDeflated: [UInt8]?
+    /// GRUB module files for the partition (`GrubConfig.moduleFiles`), by module name.
+    public var grubModules: [GrubModule]
     /// Timestamp for files (FAT) and the archive member (tar), seconds since 1970.
     public var timestamp: Int64
 
     public init(kernel: [UInt8], kernelKind: KernelKind, initrd: [UInt8]?, commandLine: String, sizeGiB: Int,
-                grubBootImage: [UInt8], grubCoreImage: [UInt8], grubCoreDeflated: [UInt8]? = nil, timestamp: Int64) {
+                grubBootImage: [UInt8], grubCoreImage: [UInt8], grubCoreDeflated: [UInt8]? = nil,
+                grubModules: [GrubModule] = [], timestamp: Int64) {
         self.kernel = kernel
         self.kernelKind = kernelKind
         self.initrd = initrd
@@ -26,7 +29,19 @@ public struct ImageSpec: Sendable {
         self.grubBootImage = grubBootImage
         self.grubCoreImage = grubCoreImage
         self.grubCoreDeflated = grubCoreDeflated
+        self.grubModules = grubModules
         self.timestamp = timestamp
+    }
+}
+
+/// One GRUB module file (`NAME.mod` from GRUB's i386-pc directory).
+public struct GrubModule: Sendable, Equatable {
+    public var name: String
+    public var bytes: [UInt8]
+
+    public init(name: String, bytes: [UInt8]) {
+        self.name = name
+        self.bytes = bytes
     }
 }
 
@@ -43,7 +58,7 @@ public struct ImageError: UserFacingError {
 
 /// Lays out a bootable disk: MBR with GRUB's boot code, core.img from sector 1, and one
 /// bootable FAT32 partition from sector 2048 to the end holding `/boot/grub/grub.cfg`,
-/// `/boot/kernel` and, for Linux, `/boot/initrd`.
+/// `/boot/kernel`, for Linux `/boot/initrd`, and GRUB's modules in `/boot/grub/i386-pc`.
 public enum ImageComposer {
     /// First sector of the FAT partition; sectors 1..<2048 hold core.img.
     public static let partitionStart: UInt32 = 2048
@@ -81,6 +96,9 @@ public enum ImageComposer {
         var files = [FATFile(path: ["BOOT", "GRUB", "GRUB.CFG"], data: Array(config.utf8)[...]),
                      FATFile(path: ["BOOT", "KERNEL"], data: spec.kernel[...])]
         if let initrd = spec.initrd { files.append(FATFile(path: ["BOOT", "INITRD"], data: initrd[...])) }
+        for module in spec.grubModules {
+            files.append(FATFile(path: GrubConfig.moduleDirectory + ["\(module.name).mod"], data: module.bytes[...]))
+        }
         let volume = try FAT32Writer.build(geometry: geometry, volumeID: identity.volumeID, label: "SORTIE",
                                            timestamp: DOSTimestamp(unixSeconds: spec.timestamp), files: files)
         let mbr = MasterBootRecord.make(bootCode: spec.grubBootImage, diskSignature: identity.diskSignature,

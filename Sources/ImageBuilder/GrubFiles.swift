@@ -1,8 +1,9 @@
 import DiskImage
 import Foundation
 
-/// GRUB 2 for BIOS (Debian's grub-pc-bin): `boot.img` and a `core.img` made once by
-/// grub-mkimage and cached, since it depends only on the GRUB build and Sortie's fixed early config.
+/// GRUB 2 for BIOS (Debian's grub-pc-bin): `boot.img`, a `core.img` made once by grub-mkimage and
+/// cached, since it depends only on the GRUB build and Sortie's fixed early config, and the module
+/// files an image carries on its partition.
 public struct GrubFiles: Sendable {
     public var bootImage: [UInt8]
     public var coreImage: [UInt8]
@@ -11,6 +12,17 @@ public struct GrubFiles: Sendable {
     public var coreDeflated: [UInt8]?
     /// True when core.img came from the cache rather than a fresh grub-mkimage run.
     public var fromCache: Bool
+    /// GRUB's module dependencies (moddep.lst).
+    public var dependencies: [String: [String]]
+    /// The directory the module files are read from.
+    public var moduleDirectory: String
+
+    /// The module files an image of a `kind` kernel carries on its partition.
+    public func modules(for kind: KernelKind) throws -> [GrubModule] {
+        try GrubConfig.moduleFiles(for: kind, dependencies: dependencies).map {
+            GrubModule(name: $0, bytes: try FileIO.readAll("\(moduleDirectory)/\($0).mod", role: "GRUB module"))
+        }
+    }
 
     /// Where GRUB's i386-pc files are and where to cache core.img.
     public struct Location: Sendable {
@@ -31,7 +43,13 @@ public struct GrubFiles: Sendable {
     /// this GRUB build.
     public static func load(_ location: Location, runner: CommandRunner = SystemCommandRunner()) throws -> GrubFiles {
         let dir = location.moduleDirectory
-        let needed = ["boot.img", "kernel.img", "moddep.lst"] + GrubConfig.modules.map { "\($0).mod" }
+        guard let moddep = try? String(contentsOfFile: "\(dir)/moddep.lst", encoding: .utf8) else {
+            throw FileError("GRUB's BIOS files are missing: \(dir)/moddep.lst not found", hint: installHint)
+        }
+        let dependencies = GrubConfig.moduleDependencies(moddep)
+        let allModules = GrubConfig.closure(of: GrubConfig.coreModules + GrubConfig.consoleModules + GrubConfig.loaderModules,
+                                            dependencies: dependencies)
+        let needed = ["boot.img", "kernel.img", "moddep.lst"] + allModules.sorted().map { "\($0).mod" }
         for file in needed where !FileManager.default.fileExists(atPath: "\(dir)/\(file)") {
             throw FileError("GRUB's BIOS files are missing: \(dir)/\(file) not found", hint: installHint)
         }
@@ -41,7 +59,8 @@ public struct GrubFiles: Sendable {
         let key = try cacheKey(dir, files: needed)
         let cached = "\(location.cacheDirectory)/grub-core-\(key).img"
         if let core = try? FileIO.readAll(cached, role: "cached core.img"), core.count > 512 {
-            return GrubFiles(bootImage: boot, coreImage: core, coreDeflated: deflated(core, cache: cached), fromCache: true)
+            return GrubFiles(bootImage: boot, coreImage: core, coreDeflated: deflated(core, cache: cached), fromCache: true,
+                             dependencies: dependencies, moduleDirectory: dir)
         }
         guard let mkimage = location.mkimage ?? ExecutableLookup.find("grub-mkimage") else {
             throw FileError("grub-mkimage is not installed", hint: "install it with `apt-get install grub-pc-bin grub-common`")
@@ -52,14 +71,15 @@ public struct GrubFiles: Sendable {
         defer { unlink(early) }
         let output = try AtomicOutput(path: cached)
         let result = try runner.run(mkimage, ["-O", "i386-pc", "-d", dir, "-p", GrubConfig.prefix, "-c", early,
-                                              "-o", output.temporaryPath] + GrubConfig.modules)
+                                              "-o", output.temporaryPath] + GrubConfig.coreModules)
         guard result.status == 0 else {
             throw FileError("grub-mkimage failed (status \(result.status)): \(result.errorOutput.trimmingCharacters(in: .whitespacesAndNewlines))",
                             hint: installHint)
         }
         try output.commit()
         let core = try FileIO.readAll(cached, role: "core.img")
-        return GrubFiles(bootImage: boot, coreImage: core, coreDeflated: deflated(core, cache: cached), fromCache: false)
+        return GrubFiles(bootImage: boot, coreImage: core, coreDeflated: deflated(core, cache: cached), fromCache: false,
+                         dependencies: dependencies, moduleDirectory: dir)
     }
 
     /// The deflate form of core.img, from `CORE.deflate6` beside it or computed and stored there.
@@ -83,7 +103,7 @@ public struct GrubFiles: Sendable {
             hasher.add("\(file):\(st.st_size):\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec);")
         }
         hasher.add(GrubConfig.early)
-        hasher.add(GrubConfig.modules.joined(separator: ","))
+        hasher.add(GrubConfig.coreModules.joined(separator: ","))
         hasher.add(GrubConfig.prefix)
         return String(hasher.value, radix: 16)
     }

@@ -68,7 +68,7 @@ public enum ImageBuild {
         let grub = try GrubFiles.load(request.grub)
         let spec = ImageSpec(kernel: kernel, kernelKind: kind, initrd: initrd, commandLine: request.commandLine,
                              sizeGiB: request.sizeGiB, grubBootImage: grub.bootImage, grubCoreImage: grub.coreImage,
-                             grubCoreDeflated: grub.coreDeflated, timestamp: request.timestamp)
+                             grubCoreDeflated: grub.coreDeflated, grubModules: try grub.modules(for: kind), timestamp: request.timestamp)
         let layout = try ImageComposer.compose(spec)
         let output = try AtomicOutput(path: request.outputPath)
         let written: UInt64

@@ -56,6 +56,41 @@ func materialise(_ layout: DiskLayout) -> ExtentDisk {
         #expect(layout.dataSize < 64 * 1024)
     }
 
+    @Test func longNamesGetVFATEntriesAndReadBackUnderTheirOwnNames() throws {
+        let g = try #require(FAT32Writer.geometry(totalSectors: oneGiBPartition, hiddenSectors: 2048))
+        // 40 names in one directory: more than one cluster of entries, and clashing 6-letter stems.
+        let names = ["multiboot.mod", "multiboot2.mod", "part_msdos.mod", "priority_queue.mod", "net.mod"]
+            + (0..<35).map { "module_number_\($0).mod" }
+        let files = names.enumerated().map { index, name in
+            FATFile(path: ["BOOT", "GRUB", "i386-pc", name], data: [UInt8](repeating: UInt8(index), count: 100 + index)[...])
+        }
+        let extents = try FAT32Writer.build(geometry: g, volumeID: 1, label: "SORTIE",
+                                            timestamp: DOSTimestamp(unixSeconds: 1_700_000_000), files: files)
+        let reader = try FATReader(disk: materialise(DiskLayout(size: UInt64(oneGiBPartition) * 512, extents: extents)), partitionOffset: 0)
+        let listed = try reader.list().map(\.path)
+        #expect(listed.contains("/boot/grub/i386-pc"), "I386-PC fits 8.3 and reads back in lower case")
+        for (index, name) in names.enumerated() {
+            #expect(listed.contains("/boot/grub/i386-pc/\(name)"))
+            #expect(try reader.read(path: "/boot/grub/i386-pc/\(name)") == [UInt8](repeating: UInt8(index), count: 100 + index))
+        }
+    }
+
+    @Test func shortAliasesAreNumberedWithinADirectoryAndChecksummed() {
+        var aliases = FATLongName.Aliases()
+        #expect(aliases.next(for: "multiboot.mod") == "MULTIB~1.MOD")
+        #expect(aliases.next(for: "multiboot2.mod") == "MULTIB~2.MOD")
+        #expect(aliases.next(for: "priority_queue.mod") == "PRIORI~1.MOD")
+        #expect(FATLongName.fitsShortName("GRUB.CFG") && FATLongName.fitsShortName("I386-PC"))
+        #expect(!FATLongName.fitsShortName("grub.cfg") && !FATLongName.fitsShortName("part_msdos.mod"))
+        // The checksum every long-name slot carries (Microsoft's FAT specification's algorithm).
+        #expect(FATLongName.checksum(Array("MULTIB~1MOD".utf8)) == FATLongName.checksum(Array("MULTIB~1MOD".utf8)))
+        #expect(FATLongName.checksum(Array("MULTIB~1MOD".utf8)) != FATLongName.checksum(Array("MULTIB~2MOD".utf8)))
+        let slots = FATLongName.entries(for: "priority_queue.mod", shortName: Array("PRIORI~1MOD".utf8))
+        #expect(slots.count == 64, "18 characters and a terminator take two 13-character slots")
+        #expect(slots[0] == 0x42 && slots[32] == 0x01, "the last slot first, flagged 0x40")
+        #expect(slots[11] == 0x0F && slots[43] == 0x0F)
+    }
+
     @Test func dosTimestampsCoverFATsRange() {
         let t = DOSTimestamp(unixSeconds: 1_700_000_000) // 2023-11-14 22:13:20 UTC
         #expect(t.date == UInt16((2023 - 1980) << 9 | 11 << 5 | 14))

@@ -36,10 +36,51 @@ import Testing
         #expect(error?.message.contains("at most 15") == true)
     }
 
+    @Test func eachImageCarriesItsLoaderAndTheModulesCoreImageLacks() {
+        // A slice of Debian's moddep.lst (GRUB 2.06).
+        let dependencies = GrubConfig.moduleDependencies("""
+            fat: fshelp
+            biosdisk:
+            part_msdos:
+            serial: extcmd terminfo
+            terminfo: extcmd
+            terminal:
+            configfile: normal
+            normal: extcmd boot net
+            net: boot
+            multiboot: relocator boot net linux
+            multiboot2: relocator boot net acpi linux
+            linux16: relocator boot linux
+            linux: relocator normal boot
+            relocator: mmap
+            acpi: extcmd mmap
+            """)
+        let multiboot = GrubConfig.moduleFiles(for: .multiboot1, dependencies: dependencies)
+        #expect(multiboot == ["boot", "configfile", "extcmd", "linux", "mmap", "multiboot", "net", "normal",
+                              "relocator", "serial", "terminal", "terminfo"])
+        let linux = GrubConfig.moduleFiles(for: .linux(protocolVersion: 0x20f, maxCommandLine: 2048), dependencies: dependencies)
+        #expect(linux.contains("linux16") && !linux.contains("multiboot"))
+        #expect(GrubConfig.moduleFiles(for: .multiboot2, dependencies: dependencies).contains("acpi"))
+        for files in [multiboot, linux] {
+            #expect(!files.contains("fat") && !files.contains("fshelp") && !files.contains("biosdisk"), "core.img holds these")
+        }
+    }
+
+    @Test func grubConfigLoadsTheLoaderModuleFirst() throws {
+        let config = try GrubConfig.render(kind: .multiboot1, commandLine: "a", hasInitrd: false)
+        #expect(config.contains("set timeout=0\ninsmod multiboot\nmultiboot "))
+        let linux = try GrubConfig.render(kind: .linux(protocolVersion: 0x20f, maxCommandLine: 2048), commandLine: "a", hasInitrd: false)
+        #expect(linux.contains("insmod linux16\nlinux16 "))
+    }
+
     @Test func earlyConfigNamesNoKernelSoCoreImageCanBeShared() {
         #expect(!GrubConfig.early.contains("kernel"))
         #expect(GrubConfig.early.contains("serial --unit=0 --speed=115200"))
-        #expect(!GrubConfig.modules.contains("ahci") && !GrubConfig.modules.contains("pata"))
+        #expect(!GrubConfig.coreModules.contains("ahci") && !GrubConfig.coreModules.contains("pata"))
+        // The rescue parser runs the early config: every command it uses is loaded first.
+        #expect(GrubConfig.early.hasPrefix("insmod serial\nserial "))
+        #expect(GrubConfig.early.contains("insmod terminal\nterminal_input serial"))
+        #expect(GrubConfig.early.contains("insmod configfile\nconfigfile /boot/grub/grub.cfg"))
     }
 }
 
