@@ -165,7 +165,7 @@ final class InstanceRuntime: @unchecked Sendable {
                     }
                 default: // reset
                     guard isRunning(id) else { throw APIError(400, "resourceNotReady", "The instance is not running.") }
-                    try QMPClient(path: qmpSocket(id), within: 2).send(["execute": "system_reset"])
+                    try QMPClient(path: qmpSocket(id), within: 2).execute("system_reset")
                 }
                 operations.finish(op.collection, opName)
             } catch {
@@ -253,6 +253,7 @@ final class InstanceRuntime: @unchecked Sendable {
         var command = QEMUCommand(accelerator: Accelerator(rawValue: configuration.accelerator) ?? .tcg, profile: .gce,
                                   diskPath: directory(id) + "/disk.raw", macAddress: QEMUCommand.macAddress(seed: UInt32(truncatingIfNeeded: UInt64(id) ?? 1)))
         command.diskSnapshot = false
+        command.exitOnReset = false
         command.memoryMiB = Int(record["memory"]?.number ?? 256)
         command.cpus = Int(record["cpus"]?.number ?? 1)
         command.serial = .file(directory(id) + "/serial.log")

@@ -58,6 +58,10 @@ public struct QEMUCommand: Sendable {
 
     /// A name for the guest, visible in `ps` (used to recognise a plane's VMs after a restart).
     public var name: String?
+    /// When true (`-no-reboot`), a reset ends QEMU: a guest that triple-faults exits instead of
+    /// rebooting forever (`sortie boot`, smoke tests). False for instances of `sortie serve`,
+    /// which reboot like a GCE VM on a guest reboot or `instances.reset`.
+    public var exitOnReset: Bool = true
 
     public enum Serial: Sendable, Equatable {
         case stdio
@@ -75,7 +79,8 @@ public struct QEMUCommand: Sendable {
     /// QEMU's command line (without the executable).
     public var arguments: [String] {
         var args = ["-nodefaults", "-no-user-config", "-machine", "pc", "-vga", "std", "-display", "none",
-                    "-accel", accelerator.rawValue, "-m", "\(memoryMiB)", "-smp", "\(cpus)", "-no-reboot"]
+                    "-accel", accelerator.rawValue, "-m", "\(memoryMiB)", "-smp", "\(cpus)"]
+        if exitOnReset { args.append("-no-reboot") }
         if accelerator == .kvm { args += ["-cpu", "host"] }
         let drive = "file=\(escape(diskPath)),format=raw,if=none,id=boot,cache=unsafe" + (diskSnapshot ? ",snapshot=on" : "")
         switch profile {

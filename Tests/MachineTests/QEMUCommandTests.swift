@@ -18,6 +18,12 @@ import Testing
         #expect(!args.contains("-cpu host"))
     }
 
+    @Test func aPlaneInstanceRebootsOnResetInsteadOfExiting() {
+        var c = QEMUCommand(accelerator: .tcg, profile: .gce, diskPath: "/d", macAddress: "52:54:00:00:00:03")
+        c.exitOnReset = false
+        #expect(!c.arguments.contains("-no-reboot"))
+    }
+
     @Test func plainProfileUsesIDEAndKVMUsesTheHostCPU() {
         let c = QEMUCommand(accelerator: .kvm, profile: .plain, diskPath: "/d", macAddress: "52:54:00:00:00:02")
         let args = c.arguments.joined(separator: " ")

@@ -178,6 +178,10 @@ def test_graceful_stop_presses_each_guests_power_button(work_root):
                      60, 0.5, f"{name} RUNNING again")
             wait_for(lambda: console(name).count(READY_LINE) == 2, 60, 0.5, f"{name} booted again")
 
+        # instances.reset is a hardware reset: the guest boots again from its disk.
+        compute.wait_ok(compute.instances.reset(project=PROJECT, zone=ZONE, instance=names[1]))
+        wait_for(lambda: console(names[1]).count(READY_LINE) == 3, 60, 0.5, f"{names[1]} booted after the reset")
+
         # A deletion is graceful too (GCE runs a deleted VM's shutdown scripts). The console file
         # goes with the instance, so it is held open to read what the guest printed last.
         with open(os.path.join(plane.data_dir, "instances", str(ids[names[0]]), "serial.log"), errors="replace") as f:
