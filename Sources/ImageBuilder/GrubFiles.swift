@@ -43,8 +43,11 @@ public struct GrubFiles: Sendable {
     /// this GRUB build.
     public static func load(_ location: Location, runner: CommandRunner = SystemCommandRunner()) throws -> GrubFiles {
         let dir = location.moduleDirectory
+        for file in ["boot.img", "kernel.img", "moddep.lst"] where !FileManager.default.fileExists(atPath: "\(dir)/\(file)") {
+            throw FileError("GRUB's BIOS files are missing: \(dir)/\(file) not found", hint: installHint)
+        }
         guard let moddep = try? String(contentsOfFile: "\(dir)/moddep.lst", encoding: .utf8) else {
-            throw FileError("GRUB's BIOS files are missing: \(dir)/moddep.lst not found", hint: installHint)
+            throw FileError("cannot read GRUB's module list \(dir)/moddep.lst", hint: installHint)
         }
         let dependencies = GrubConfig.moduleDependencies(moddep)
         let allModules = GrubConfig.closure(of: GrubConfig.coreModules + GrubConfig.consoleModules + GrubConfig.loaderModules,
