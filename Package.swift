@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // zlib from the system (Debian: zlib1g-dev): deflate/inflate and crc32.
@@ -58,6 +59,9 @@ let package = Package(
             "DiskImage", "ImageBuilder", "Machine", "Rollout", "LoadBalancer", "StorageChecksums",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
         ]),
         // `sortie.yml`: parsing with line-precise errors, validation, defaults, `${ENV}` secrets; the `sortie init` starter.
         .target(name: "DeployConfig", dependencies: [
@@ -86,6 +90,7 @@ let package = Package(
                 "DiskImage", "ImageBuilder", "Machine", "ControlPlane", "DeployConfig", "GCEAuth", "Deploy", "Pipeline", "GCEClient", "GCEModel", "CIPipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // `scripts/bench lb`: a ReverseProxy in front of the backends named on its command line.

@@ -5,6 +5,8 @@ import Foundation
 struct Operations {
     let store: Store
     let baseURL: String
+    /// Wakes `wait` when an operation finishes.
+    let signals = OperationSignals()
 
     /// `global`, `zones/Z` or `regions/R` → the operations collection of that scope.
     static func collection(project: String, scope: String) -> String { "projects/\(project)/\(scope)/operations" }
@@ -41,6 +43,7 @@ struct Operations {
 
     /// Marks an operation DONE, with an error if the work failed.
     func finish(_ collection: String, _ name: String, error: APIError? = nil, targetId: String? = nil) {
+        defer { signals.signal("\(collection)/\(name)") }
         _ = try? store.mutate(collection, name) { op in
             op["status"] = "DONE"
             op["progress"] = 100
@@ -76,12 +79,21 @@ struct Operations {
     }
 
     /// Waits until the operation is DONE or `seconds` pass, then returns it (as `operations.wait`).
+    /// Woken by `finish`, not by polling.
     func wait(_ collection: String, _ name: String, seconds: Double) async throws -> JSONValue {
-        let deadline = Date().addingTimeInterval(seconds)
-        while true {
-            guard let op = try store.get(collection, name) else { throw APIError.notFound("\(collection)/\(name)") }
-            if op["status"]?.string == "DONE" || Date() >= deadline { return op }
-            try await Task.sleep(for: .milliseconds(50))
+        let token = signals.register("\(collection)/\(name)")
+        defer { signals.unregister(token) }
+        guard let op = try store.get(collection, name) else { throw APIError.notFound("\(collection)/\(name)") }
+        if op["status"]?.string == "DONE" { return op }
+        let signals = self.signals
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await signals.wait(token) }
+            group.addTask { try? await Task.sleep(for: .seconds(seconds)) }
+            await group.next()
+            group.cancelAll()
         }
+        try Task.checkCancellation()
+        guard let latest = try store.get(collection, name) else { throw APIError.notFound("\(collection)/\(name)") }
+        return latest
     }
 }
