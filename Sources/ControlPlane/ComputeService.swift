@@ -15,7 +15,8 @@ final class ComputeService: Sendable {
     let groups: GroupService
     let reconciler: GroupReconciler
     let loadBalancer: LoadBalancerRuntime
-    private let reconcilerTask = TaskBox()
+    /// Every background task of the compute API; shutdown cancels and awaits them first.
+    let tasks = TaskOwner()
     let logger: Logger
 
     init(store: Store, configuration: PlaneConfiguration, storage: StorageService, logger: Logger) throws {
@@ -27,12 +28,13 @@ final class ComputeService: Sendable {
         operations = Operations(store: store, baseURL: configuration.baseURL)
         images = ImageImporter(store: store, storage: storage, operations: operations, configuration: configuration, logger: logger)
         networks = NetworkService(store: store, operations: operations, configuration: configuration)
-        instances = InstanceRuntime(store: store, operations: operations, images: images, networks: networks, configuration: configuration, logger: logger)
-        groups = GroupService(store: store, operations: operations, instances: instances, configuration: configuration, logger: logger)
+        instances = InstanceRuntime(store: store, operations: operations, images: images, networks: networks, configuration: configuration,
+                                    tasks: tasks, logger: logger)
+        groups = GroupService(store: store, operations: operations, instances: instances, configuration: configuration, tasks: tasks, logger: logger)
         let autoscalers = AutoscalerRuntime(store: store, groups: groups, stabilizationSec: configuration.autoscalerStabilizationSec, logger: logger)
         loadBalancer = LoadBalancerRuntime(store: store, groups: groups, logger: logger)
         reconciler = GroupReconciler(store: store, groups: groups, instances: instances, autoscalers: autoscalers,
-                                     loadBalancer: loadBalancer, logger: logger)
+                                     loadBalancer: loadBalancer, tasks: tasks, logger: logger)
     }
 
     func recover() async {
@@ -40,11 +42,13 @@ final class ComputeService: Sendable {
         await instances.recover()
         await loadBalancer.restore()
         let reconciler = self.reconciler
-        reconcilerTask.set(Task { await reconciler.run() })
+        tasks.spawn { await reconciler.run() }
     }
 
+    /// Stops in the reverse order of start: background tasks (none may launch a VM afterwards),
+    /// then the load balancers, then the VMs.
     func shutdownAll(grace: Double) async {
-        reconcilerTask.cancel()
+        await tasks.shutdown()
         await loadBalancer.stopAll()
         await instances.shutdownAll(grace: grace)
     }
@@ -441,14 +445,6 @@ final class ComputeService: Sendable {
         for (key, value) in overrides.object ?? [:] { body[key] = value }
         return body
     }
-}
-
-/// Holds the reconciler's task so shutdown can cancel it.
-final class TaskBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var task: Task<Void, Never>?
-    func set(_ task: Task<Void, Never>) { lock.withLock { self.task = task } }
-    func cancel() { lock.withLock { task?.cancel() } }
 }
 
 extension JSONValue {

@@ -21,9 +21,12 @@ final class GroupReconciler: @unchecked Sendable {
 
     let autoscalers: AutoscalerRuntime
     let loadBalancer: LoadBalancerRuntime
+    /// Owns the deletions, creations and recreations this reconciler starts.
+    let tasks: TaskOwner
 
     init(store: Store, groups: GroupService, instances: InstanceRuntime, autoscalers: AutoscalerRuntime,
-         loadBalancer: LoadBalancerRuntime, logger: Logger) {
+         loadBalancer: LoadBalancerRuntime, tasks: TaskOwner, logger: Logger) {
+        self.tasks = tasks
         self.store = store
         self.groups = groups
         self.instances = instances
@@ -189,12 +192,13 @@ final class GroupReconciler: @unchecked Sendable {
             guard claim(member.instance["id"]?.string ?? instance) else { return }
             _ = try? store.mutate(InstanceRuntime.vmCollection, member.instance["id"]?.string ?? "") { $0["currentAction"] = "DELETING" }
             let drain = drainDelay(group, project: project)
-            Task.detached { [self] in
+            tasks.spawn { [self] in
                 // Leave the load balancer first (its next pass drops DELETING members), let
                 // in-flight requests finish for the backend services' draining timeout, then delete.
                 try? await Task.sleep(for: .milliseconds(Int(drain * 1000)))
+                defer { release(member.instance["id"]?.string ?? instance) }
+                guard !Task.isCancelled else { return } // the plane is stopping: the next start reconciles
                 _ = try? await instances.delete(project: project, zone: member.zone, name: instance, requestId: nil)
-                release(member.instance["id"]?.string ?? instance)
             }
         case .recreate(let instance, let template):
             guard let member = (try? groups.members(of: group))?.first(where: { $0.name == instance }) else { return }
@@ -202,15 +206,18 @@ final class GroupReconciler: @unchecked Sendable {
             guard claim(id) else { return }
             _ = try? store.mutate(InstanceRuntime.vmCollection, id) { $0["currentAction"] = "RECREATING" }
             let drain = member.instance["status"]?.string == "RUNNING" ? drainDelay(group, project: project) : 0
-            Task.detached { [self] in
+            tasks.spawn { [self] in
+                defer { release(id) }
                 try? await Task.sleep(for: .milliseconds(Int(drain * 1000)))
-                _ = try? await instances.delete(project: project, zone: member.zone, name: instance, requestId: nil)
-                let gone = Date().addingTimeInterval(30)
-                while (try? store.get("projects/\(project)/zones/\(member.zone)/instances", instance)) != nil, Date() < gone {
-                    try? await Task.sleep(for: .milliseconds(100))
+                guard !Task.isCancelled else { return }
+                // Woken by the deletion's operation finishing, not by polling the store.
+                if let op = try? await instances.delete(project: project, zone: member.zone, name: instance, requestId: nil),
+                   let name = op["name"]?.string {
+                    _ = try? await instances.operations.wait(Operations.collection(project: project, scope: "zones/\(member.zone)"),
+                                                             name, seconds: 30)
                 }
+                guard !Task.isCancelled else { return }
                 create(name: instance, zone: member.zone, template: template, group: group, project: project)
-                release(id)
             }
         }
     }
@@ -227,7 +234,8 @@ final class GroupReconciler: @unchecked Sendable {
         let membership = InstanceRuntime.Membership(group: group["selfLink"]?.string ?? "", template: template, versionName: versionName,
                                                     guestPorts: guestPorts(group, project: project))
         let instanceBody = body
-        Task.detached { [self] in
+        tasks.spawn { [self] in
+            guard !Task.isCancelled else { return }
             do {
                 _ = try await instances.insert(instanceBody, project: project, zone: zone, requestId: nil, membership: membership)
             } catch {

@@ -8,9 +8,12 @@ final class GroupService: Sendable {
     let operations: Operations
     let instances: InstanceRuntime
     let configuration: PlaneConfiguration
+    /// Owns the group deletions this service starts.
+    let tasks: TaskOwner
     let logger: Logger
 
-    init(store: Store, operations: Operations, instances: InstanceRuntime, configuration: PlaneConfiguration, logger: Logger) {
+    init(store: Store, operations: Operations, instances: InstanceRuntime, configuration: PlaneConfiguration, tasks: TaskOwner, logger: Logger) {
+        self.tasks = tasks
         self.store = store
         self.operations = operations
         self.instances = instances
@@ -95,7 +98,8 @@ final class GroupService: Sendable {
             }
             let op = try operations.begin(project: project, scope: scope, type: "delete", targetLink: group["selfLink"]?.string ?? "",
                                           targetId: group["id"]?.string, requestId: requestId)
-            Task.detached { [self] in
+            // Not cancelled at shutdown: it runs to the end so the operation finishes.
+            tasks.spawn { [self] in
                 for member in (try? members(of: group)) ?? [] {
                     _ = try? await instances.delete(project: project, zone: member.zone, name: member.name, requestId: nil)
                 }

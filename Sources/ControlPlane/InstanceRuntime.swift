@@ -32,7 +32,12 @@ final class InstanceRuntime: @unchecked Sendable {
     /// Seconds a stopped instance's guest gets after the power button (`instances.stop`).
     static let stopGrace = 5.0
 
-    init(store: Store, operations: Operations, images: ImageImporter, networks: NetworkService, configuration: PlaneConfiguration, logger: Logger) {
+    /// Owns the watchers of adopted VMs.
+    let tasks: TaskOwner
+
+    init(store: Store, operations: Operations, images: ImageImporter, networks: NetworkService, configuration: PlaneConfiguration,
+         tasks: TaskOwner, logger: Logger) {
+        self.tasks = tasks
         self.store = store
         self.operations = operations
         self.images = images
@@ -395,8 +400,11 @@ final class InstanceRuntime: @unchecked Sendable {
 
     /// Adopted VMs are not our children: poll for their exit.
     func watchAdopted(id: String, pid: pid_t) {
-        Task.detached { [self] in
-            while Self.isSortieVM(pid: pid, id: id) { try? await Task.sleep(for: .milliseconds(500)) }
+        tasks.spawn { [self] in
+            while Self.isSortieVM(pid: pid, id: id) {
+                // At shutdown the VM is powered off by `shutdownAll`, not reported as a crash.
+                guard (try? await Task.sleep(for: .milliseconds(500))) != nil else { return }
+            }
             exited(id: id, status: -1)
         }
     }
