@@ -97,7 +97,11 @@ let package = Package(
         .executableTarget(name: "sortie-lb-bench", dependencies: ["LoadBalancer"]),
         .testTarget(name: "DiskImageTests", dependencies: ["DiskImage", "ImageBuilder"]),
         .testTarget(name: "MachineTests", dependencies: ["Machine"]),
-        .testTarget(name: "ControlPlaneTests", dependencies: ["ControlPlane", "StorageChecksums"]),
+        .testTarget(name: "ControlPlaneTests", dependencies: [
+            "ControlPlane", "StorageChecksums",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "GCEClientTests", dependencies: [
             "GCEClient", "GCEModel", "StorageChecksums",
             .product(name: "NIOCore", package: "swift-nio"),

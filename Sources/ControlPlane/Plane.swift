@@ -19,7 +19,7 @@ public final class Plane: Sendable {
         for dir in ["", "/blobs", "/uploads", "/images", "/instances"] {
             try fm.createDirectory(atPath: configuration.dataDirectory + dir, withIntermediateDirectories: true)
         }
-        store = try Store(path: configuration.dataDirectory + "/state.sqlite")
+        store = try Store(path: configuration.dataDirectory + "/state.sqlite", logger: logger)
         token = try Self.loadOrCreateToken(configuration.dataDirectory + "/token")
         storage = StorageService(store: store, configuration: configuration)
         compute = try ComputeService(store: store, configuration: configuration, storage: storage, logger: logger)

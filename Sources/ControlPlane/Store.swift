@@ -1,13 +1,21 @@
 import Foundation
 import GRDB
+import Logging
 
 /// The plane's state in SQLite: every resource and operation (as JSON documents in collections such
 /// as `projects/p/global/images`), storage objects and upload sessions. Every change is one
 /// transaction, so a `kill -9` loses nothing that was acknowledged.
+///
+/// A read or write that fails for another reason than the request itself (SQLite busy past its
+/// timeout, disk full, a damaged file) is logged with what it was doing before the error is
+/// thrown, so callers that carry on without the result (`try?` in the reconciler, say) are never
+/// silent about it.
 public final class Store: Sendable {
     let db: DatabaseQueue
+    let logger: Logger?
 
-    public init(path: String) throws {
+    public init(path: String, logger: Logger? = nil) throws {
+        self.logger = logger
         var config = Configuration()
         config.busyMode = .timeout(10)
         db = try DatabaseQueue(path: path, configuration: config)
@@ -34,21 +42,21 @@ public final class Store: Sendable {
     // MARK: Resources
 
     public func get(_ collection: String, _ name: String) throws -> JSONValue? {
-        try db.read { db in
+        try read("read \(collection)/\(name)") { db in
             try String.fetchOne(db, sql: "SELECT body FROM resources WHERE collection = ? AND name = ?", arguments: [collection, name])
         }.flatMap { JSONValue.parse(Data($0.utf8)) }
     }
 
     /// Every resource in `collection`, oldest first.
     public func list(_ collection: String) throws -> [JSONValue] {
-        try db.read { db in
+        try read("list \(collection)") { db in
             try String.fetchAll(db, sql: "SELECT body FROM resources WHERE collection = ? ORDER BY sequence", arguments: [collection])
         }.compactMap { JSONValue.parse(Data($0.utf8)) }
     }
 
     /// Every resource in collections matching the SQL LIKE `pattern`, with its collection.
     public func listAll(like pattern: String) throws -> [(collection: String, body: JSONValue)] {
-        try db.read { db in
+        try read("list \(pattern)") { db in
             try Row.fetchAll(db, sql: "SELECT collection, body FROM resources WHERE collection LIKE ? ORDER BY sequence", arguments: [pattern])
         }.compactMap { row in
             let body: String = row["body"]
@@ -58,7 +66,7 @@ public final class Store: Sendable {
 
     /// Inserts a new resource; throws `alreadyExists` if the name is taken.
     public func insert(_ collection: String, _ name: String, _ body: JSONValue) throws {
-        try db.write { db in try insert(db, collection, name, body) }
+        try write("insert \(collection)/\(name)") { db in try insert(db, collection, name, body) }
     }
 
     func insert(_ db: Database, _ collection: String, _ name: String, _ body: JSONValue) throws {
@@ -71,7 +79,7 @@ public final class Store: Sendable {
 
     /// Replaces a resource's body; throws `notFound` if it is gone.
     public func put(_ collection: String, _ name: String, _ body: JSONValue) throws {
-        try db.write { db in
+        try write("replace \(collection)/\(name)") { db in
             try db.execute(sql: "UPDATE resources SET body = ? WHERE collection = ? AND name = ?",
                            arguments: [String(decoding: body.data, as: UTF8.self), collection, name])
             if db.changesCount == 0 { throw APIError.notFound("\(collection)/\(name)") }
@@ -81,7 +89,7 @@ public final class Store: Sendable {
     /// Reads, changes and writes back one resource in a single transaction.
     @discardableResult
     public func mutate(_ collection: String, _ name: String, _ change: (inout JSONValue) throws -> Void) throws -> JSONValue {
-        try db.write { db in
+        try write("update \(collection)/\(name)") { db in
             guard let text = try String.fetchOne(db, sql: "SELECT body FROM resources WHERE collection = ? AND name = ?", arguments: [collection, name]),
                   var body = JSONValue.parse(Data(text.utf8)) else { throw APIError.notFound("\(collection)/\(name)") }
             try change(&body)
@@ -92,7 +100,7 @@ public final class Store: Sendable {
     }
 
     public func delete(_ collection: String, _ name: String) throws {
-        try db.write { db in
+        try write("delete \(collection)/\(name)") { db in
             try db.execute(sql: "DELETE FROM resources WHERE collection = ? AND name = ?", arguments: [collection, name])
             if db.changesCount == 0 { throw APIError.notFound("\(collection)/\(name)") }
         }
@@ -107,13 +115,13 @@ public final class Store: Sendable {
 
     /// The operation already created for `requestId` in `project`, if any.
     public func operation(forRequest requestId: String, project: String) throws -> String? {
-        try db.read { db in
+        try read("look up requestId \(requestId)") { db in
             try String.fetchOne(db, sql: "SELECT operation FROM request_ids WHERE project = ? AND request_id = ?", arguments: [project, requestId])
         }
     }
 
     public func remember(requestId: String, project: String, operation: String) throws {
-        try db.write { db in
+        try write("remember requestId \(requestId)") { db in
             try db.execute(sql: "INSERT OR IGNORE INTO request_ids (project, request_id, operation) VALUES (?, ?, ?)",
                            arguments: [project, requestId, operation])
         }
@@ -127,7 +135,7 @@ public final class Store: Sendable {
     }
 
     public func object(_ bucket: String, _ name: String) throws -> StoredObject? {
-        try db.read { db in
+        try read("read object \(bucket)/\(name)") { db in
             try Row.fetchOne(db, sql: "SELECT body, blob FROM objects WHERE bucket = ? AND name = ?", arguments: [bucket, name])
         }.flatMap { row in
             let body: String = row["body"]
@@ -136,7 +144,7 @@ public final class Store: Sendable {
     }
 
     public func objects(_ bucket: String, prefix: String) throws -> [JSONValue] {
-        try db.read { db in
+        try read("list objects of \(bucket)") { db in
             try String.fetchAll(db, sql: "SELECT body FROM objects WHERE bucket = ? AND substr(name, 1, ?) = ? ORDER BY name",
                                 arguments: [bucket, prefix.utf8.count, prefix])
         }.compactMap { JSONValue.parse(Data($0.utf8)) }
@@ -145,7 +153,7 @@ public final class Store: Sendable {
     /// Stores an object, checking `ifGenerationMatch` inside the transaction. Returns the blob it
     /// replaced, to be removed by the caller.
     public func putObject(_ bucket: String, _ name: String, body: JSONValue, blob: String, ifGenerationMatch: Int64?) throws -> String? {
-        try db.write { db in
+        try write("store object \(bucket)/\(name)") { db in
             let old = try Row.fetchOne(db, sql: "SELECT body, blob FROM objects WHERE bucket = ? AND name = ?", arguments: [bucket, name])
             let oldGeneration = old.flatMap { row -> Int64? in
                 let text: String = row["body"]
@@ -162,7 +170,7 @@ public final class Store: Sendable {
 
     /// Removes an object; returns its blob.
     public func deleteObject(_ bucket: String, _ name: String) throws -> String {
-        try db.write { db in
+        try write("delete object \(bucket)/\(name)") { db in
             guard let blob = try String.fetchOne(db, sql: "SELECT blob FROM objects WHERE bucket = ? AND name = ?", arguments: [bucket, name]) else {
                 throw APIError(404, "notFound", "No such object: \(bucket)/\(name)")
             }
@@ -172,7 +180,7 @@ public final class Store: Sendable {
     }
 
     public func objectCount(_ bucket: String) throws -> Int {
-        try db.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM objects WHERE bucket = ?", arguments: [bucket]) ?? 0 }
+        try read("count objects of \(bucket)") { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM objects WHERE bucket = ?", arguments: [bucket]) ?? 0 }
     }
 
     // MARK: Upload sessions
@@ -189,7 +197,7 @@ public final class Store: Sendable {
     }
 
     public func createUpload(_ upload: Upload) throws {
-        try db.write { db in
+        try write("create upload session \(upload.id)") { db in
             try db.execute(sql: "INSERT INTO uploads (id, bucket, name, metadata, received, total, if_generation_match, blob) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                            arguments: [upload.id, upload.bucket, upload.name, String(decoding: upload.metadata.data, as: UTF8.self),
                                        upload.received, upload.total, upload.ifGenerationMatch, upload.blob])
@@ -197,7 +205,7 @@ public final class Store: Sendable {
     }
 
     public func upload(_ id: String) throws -> Upload? {
-        try db.read { db in
+        try read("read upload session \(id)") { db in
             try Row.fetchOne(db, sql: "SELECT * FROM uploads WHERE id = ?", arguments: [id])
         }.map { row in
             let metadata: String = row["metadata"]
@@ -207,12 +215,34 @@ public final class Store: Sendable {
     }
 
     public func updateUpload(_ id: String, received: Int64, total: Int64?) throws {
-        try db.write { db in
+        try write("update upload session \(id)") { db in
             try db.execute(sql: "UPDATE uploads SET received = ?, total = ? WHERE id = ?", arguments: [received, total, id])
         }
     }
 
     public func deleteUpload(_ id: String) throws {
-        try db.write { db in try db.execute(sql: "DELETE FROM uploads WHERE id = ?", arguments: [id]) }
+        try write("delete upload session \(id)") { db in try db.execute(sql: "DELETE FROM uploads WHERE id = ?", arguments: [id]) }
+    }
+
+    // MARK: Failures
+
+    private func read<T>(_ what: @autoclosure () -> String, _ body: (Database) throws -> T) throws -> T {
+        try reporting(what) { try db.read(body) }
+    }
+
+    private func write<T>(_ what: @autoclosure () -> String, _ body: (Database) throws -> T) throws -> T {
+        try reporting(what) { try db.write(body) }
+    }
+
+    /// Runs `work`; logs an error that is not an answer to the request (`APIError`) with `what`.
+    private func reporting<T>(_ what: () -> String, _ work: () throws -> T) throws -> T {
+        do {
+            return try work()
+        } catch let error as APIError {
+            throw error
+        } catch {
+            logger?.error("state store: cannot \(what()): \(error)")
+            throw error
+        }
     }
 }
