@@ -43,7 +43,7 @@ public struct RolloutDriver: Sendable {
         let before = Self.templates(of: current)
         let templateName = RolloutProgress.lastSegment(template)
         let previous = before.last { RolloutProgress.lastSegment($0) != templateName }
-        let deadline = ContinuousClock.now + timeout
+        let deadline = connection.clock.now() + timeout
         do {
             if before.count == 1, RolloutProgress.lastSegment(before[0]) == templateName {
                 reporter.progress(step, "the group already names \(templateName); waiting for it to be healthy")
@@ -92,7 +92,7 @@ public struct RolloutDriver: Sendable {
                 reporter.progress(step, progress.summary)
                 lastSummary = progress.summary
             }
-            if ContinuousClock.now >= deadline {
+            if connection.clock.now() >= deadline {
                 let failing = progress.unhealthyNewInstances.first
                     ?? instances.first { RolloutProgress.templateName($0) == template && !RolloutProgress.isServing($0, requiresHealth: !(group.autoHealingPolicies ?? []).isEmpty) }
                         .map(RolloutProgress.shortName)
@@ -100,7 +100,7 @@ public struct RolloutDriver: Sendable {
                 if let failing { console = await consoleTail(instance: failing, instances: instances) }
                 throw RolloutTimeout(progress: progress, console: console, instance: failing)
             }
-            try await Task.sleep(for: pollInterval)
+            try await connection.clock.sleep(pollInterval)
         }
     }
 
@@ -118,7 +118,7 @@ public struct RolloutDriver: Sendable {
         reporter.note("rolling back to \(previousRelease)")
         do {
             try await patchVersions([.init(name: previousRelease, instanceTemplate: previous)])
-            try await waitConverged(previousName, atLeast: nil, deadline: ContinuousClock.now + timeout, reporter: reporter, step: "rollback")
+            try await waitConverged(previousName, atLeast: nil, deadline: connection.clock.now() + timeout, reporter: reporter, step: "rollback")
             return DeployError(step: step, reason: reason + ". Rolled back: every instance runs \(previousRelease) again and is healthy",
                                hint: "check the health check path and the console (`sortie logs`), fix the release and deploy again",
                                console: failure.console, rolledBack: true)

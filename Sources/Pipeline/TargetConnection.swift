@@ -12,12 +12,18 @@ public final class TargetConnection: Sendable {
     public let credentialSource: String
     /// Warnings about the credentials (a key file others can read).
     public let warnings: [String]
-    let transport: AsyncHTTPClientTransport
+    /// Time for the deploy's own waiting (rollout polling and deadlines); tests pass a manual one.
+    public let clock: ClientClock
+    /// The HTTP transport under the client (also used for plain requests through the load balancer).
+    let transport: any HTTPTransport
+    /// The transport this connection opened and must shut down (none when it was given one).
+    private let owned: AsyncHTTPClientTransport?
 
     /// Chooses credentials in application-default order (the local plane's token file for the
     /// local target) and opens a client on the target's endpoints.
     public init(target: Target, environment: [String: String], localTokenPath: String, logger: Logger? = nil) throws {
         self.target = target
+        clock = .system
         let facts = CredentialFacts.gather(environment: environment, isLocalPlane: target.isLocalPlane, localTokenPath: localTokenPath)
         let transport = AsyncHTTPClientTransport()
         let credentials: Credentials
@@ -30,6 +36,7 @@ public final class TargetConnection: Sendable {
         credentialSource = credentials.source.description
         warnings = credentials.warnings.map(\.description)
         self.transport = transport
+        owned = transport
         let api: GCETarget
         if let endpoint = target.endpoint?.value {
             api = GCETarget(project: target.project.value, computeRoot: endpoint, storageRoot: endpoint)
@@ -39,8 +46,20 @@ public final class TargetConnection: Sendable {
         client = GCEClient(target: api, tokens: credentials.provider, transport: transport, logger: logger)
     }
 
+    /// A connection over a given client and clock, for tests of the deploy flow without a network
+    /// (a scripted `HTTPTransport` and a manual `ClientClock` under the `GCEClient`).
+    public init(target: Target, client: GCEClient, transport: any HTTPTransport, clock: ClientClock) {
+        self.target = target
+        self.client = client
+        self.transport = transport
+        self.clock = clock
+        credentialSource = "test"
+        warnings = []
+        owned = nil
+    }
+
     public func close() async {
-        try? await transport.shutdown()
+        try? await owned?.shutdown()
     }
 
     /// The zone or region of the group (and of its autoscaler).
