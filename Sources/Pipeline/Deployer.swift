@@ -210,7 +210,7 @@ public struct Deployer: Sendable {
         let serving: String
         do {
             serving = try await ServingCheck(connection: connection, names: names, path: configuration.service.health.path.value)
-                .run(template: templateName, release: release.id, deadline: .now + .seconds(rollout.timeoutSeconds), reporter: reporter)
+                .run(template: templateName, release: release.id, deadline: connection.clock.now() + .seconds(rollout.timeoutSeconds), reporter: reporter)
         } catch let error as DeployError {
             throw error
         } catch {

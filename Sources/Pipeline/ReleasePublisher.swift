@@ -128,7 +128,7 @@ public struct ReleasePublisher: Sendable {
     }
 
     func waitReady(_ name: String, reporter: any DeployReporter) async throws {
-        let deadline = ContinuousClock.now + importTimeout
+        let deadline = connection.clock.now() + importTimeout
         while true {
             let image = try await connection.compute.images.get(name)
             switch image.status {
@@ -137,12 +137,12 @@ public struct ReleasePublisher: Sendable {
                 throw DeployError(step: "register image", reason: "the import of \(name) FAILED",
                                   hint: "check that the archive is a GCE image (sortie image inspect), delete the image and deploy again")
             default:
-                guard ContinuousClock.now < deadline else {
+                guard connection.clock.now() < deadline else {
                     throw DeployError(step: "register image", reason: "\(name) is still \(image.status ?? "PENDING") after \(importTimeout)",
                                       hint: "run the deploy again later: it picks the image up where it is")
                 }
                 reporter.progress("register image", "\(name) is \(image.status ?? "PENDING")")
-                try await Task.sleep(for: .seconds(2))
+                try await connection.clock.sleep(.seconds(2))
             }
         }
     }

@@ -23,7 +23,7 @@ public struct ServingCheck: Sendable {
     /// Returns the step's outcome line.
     public func run(template: String, release: String, deadline: ContinuousClock.Instant, reporter: any DeployReporter) async throws -> String {
         let step = "serving"
-        let started = ContinuousClock.now
+        let started = connection.clock.now()
         let compute = connection.compute
         let groups = compute.instanceGroupManagers(connection.scope)
         guard let instanceGroup = try await groups.get(names.group).instanceGroup else {
@@ -40,18 +40,18 @@ public struct ServingCheck: Sendable {
                 reporter.progress(step, summary)
                 last = summary
             }
-            guard ContinuousClock.now < deadline else {
+            guard connection.clock.now() < deadline else {
                 throw DeployError(step: step, reason: "the load balancer does not serve \(release) yet: \(summary)",
                                   hint: "the group's instances are healthy but the backend service \(names.backendService) does not find them so; check its health check and the firewall rule \(names.firewall), then deploy again (nothing is rolled back)")
             }
-            try await Task.sleep(for: pollInterval)
+            try await connection.clock.sleep(pollInterval)
         }
-        let healthSeconds = Self.seconds(ContinuousClock.now - started)
+        let healthSeconds = Self.seconds(connection.clock.now() - started)
         guard let address = try await Deployer.address(connection: connection, names: names) else {
             return String(format: "getHealth HEALTHY after %.1f s; no forwarding rule to request through", healthSeconds)
         }
         let url = "http://\(address)\(path)"
-        let requestStarted = ContinuousClock.now
+        let requestStarted = connection.clock.now()
         var lastProblem = ""
         while true {
             do {
@@ -65,13 +65,13 @@ public struct ServingCheck: Sendable {
                 reporter.progress(step, "GET \(url): \(lastProblem)")
                 last = lastProblem
             }
-            guard ContinuousClock.now < deadline else {
+            guard connection.clock.now() < deadline else {
                 throw DeployError(step: step, reason: "GET \(url) through the load balancer did not answer 2xx in time (last: \(lastProblem))",
                                   hint: "on Google Cloud a new load balancer can take several minutes to program: run `sortie status`, then deploy again (nothing is rolled back)")
             }
-            try await Task.sleep(for: pollInterval)
+            try await connection.clock.sleep(pollInterval)
         }
-        let requestSeconds = Self.seconds(ContinuousClock.now - requestStarted)
+        let requestSeconds = Self.seconds(connection.clock.now() - requestStarted)
         return String(format: "getHealth HEALTHY after %.1f s; GET %@ 2xx after %.1f s", healthSeconds, url, requestSeconds)
     }
 
