@@ -47,7 +47,7 @@ final class AutoscalerRuntime: @unchecked Sendable {
                 !["DELETING", "ABANDONING", "RECREATING"].contains($0.vm["currentAction"]?.string ?? "")
             }
             let loads: [(name: String, load: InstanceLoad)] = members.compactMap { member in
-                guard member.instance["status"]?.string == "RUNNING", let pid = member.vm["pid"]?.number,
+                guard member.instance.instanceStatus == .running, let pid = member.vm["pid"]?.number,
                       let utilization = utilization(pid: Int32(pid), vcpus: member.vm["cpus"]?.number ?? 1, now: now) else { return nil }
                 // Since this VM was (re)started: a booting guest (autohealed, or new) is busy, and the
                 // cool-down period (GCE's initialization period) keeps its CPU out of the signal.

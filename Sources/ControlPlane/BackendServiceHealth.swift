@@ -53,7 +53,7 @@ final class BackendServiceHealth: Sendable {
                 let servingPort = GroupService.servingPort(of: service, in: manager)
                 for (link, check) in serviceChecks {
                     guard let spec = HealthCheckSpec(check, group: manager, servingPort: servingPort) else { continue }
-                    for member in members where member.instance["status"]?.string == "RUNNING" {
+                    for member in members where member.instance.instanceStatus == .running {
                         let key = Self.key(service, link, member)
                         live.insert(key)
                         let hostPort = member.vm["forwards"]?[String(spec.guestPort)]?.number.map(Int.init)

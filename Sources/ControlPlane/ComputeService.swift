@@ -222,8 +222,9 @@ final class ComputeService: Sendable {
                 body = try instanceFromTemplate(template, overrides: body, project: project, zone: zone)
             }
             return APIResponse(json: try await instances.insert(body, project: project, zone: zone, requestId: requestId))
-        case ("POST", let name?, let action?) where ["stop", "start", "reset"].contains(action):
-            return APIResponse(json: try await instances.act(action, project: project, zone: zone, name: name, requestId: requestId))
+        case ("POST", let name?, let verb?) where InstanceAction(rawValue: verb) != nil:
+            return APIResponse(json: try await instances.act(InstanceAction(rawValue: verb)!, project: project, zone: zone, name: name,
+                                                             requestId: requestId))
         case ("DELETE", let name?, nil):
             return APIResponse(json: try await instances.delete(project: project, zone: zone, name: name, requestId: requestId))
         default:

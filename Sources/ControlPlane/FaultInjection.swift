@@ -85,7 +85,7 @@ extension APIResponse {
     static func failedOperation(_ request: APIRequest) -> APIResponse {
         let name = "operation-fault-" + Identifiers.randomToken().prefix(12).lowercased()
         return APIResponse(json: .object([
-            "kind": "compute#operation", "id": .string(Identifiers.newID()), "name": .string(name), "status": "DONE",
+            "kind": "compute#operation", "id": .string(Identifiers.newID()), "name": .string(name), "status": .string(OperationStatus.done.rawValue),
             "operationType": "insert", "progress": .number(100), "targetLink": .string(request.path),
             "error": .object(["errors": .array([.object(["code": "INTERNAL_ERROR",
                                                          "message": "Injected fault: the operation failed (sortie serve --inject-faults)"])])]),

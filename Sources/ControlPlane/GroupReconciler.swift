@@ -131,11 +131,11 @@ final class GroupReconciler: @unchecked Sendable {
     func snapshot(_ member: GroupService.Member, healthApplies: Bool, minReadySec: Double = 0, now: Double = 0) -> ManagedInstanceSnapshot {
         let id = member.instance["id"]?.string ?? ""
         let status: InstanceStatus
-        switch member.instance["status"]?.string {
-        case "RUNNING": status = .running
-        case "STOPPING": status = .stopping
-        case "TERMINATED": status = .terminated
-        default: status = .creating
+        switch member.instance.instanceStatus {
+        case .running?: status = .running
+        case .stopping?: status = .stopping
+        case .terminated?: status = .terminated
+        case .provisioning?, .staging?, nil: status = .creating
         }
         let health = healthApplies ? self.health.state(id) : nil
         var action = ManagedInstanceAction(rawValue: member.vm["currentAction"]?.string ?? "NONE") ?? .none
@@ -157,7 +157,7 @@ final class GroupReconciler: @unchecked Sendable {
 
     func probe(_ members: [GroupService.Member], check: JSONValue, group: JSONValue, now: Double) {
         guard let spec = HealthCheckSpec(check, group: group) else { return }
-        for member in members where member.instance["status"]?.string == "RUNNING" {
+        for member in members where member.instance.instanceStatus == .running {
             let id = member.instance["id"]?.string ?? ""
             guard let hostPort = member.vm["forwards"]?[String(spec.guestPort)]?.number else { continue }
             health.probeIfDue(id, spec: spec, hostPort: Int(hostPort), now: now) { [store] state in
@@ -205,7 +205,7 @@ final class GroupReconciler: @unchecked Sendable {
             let id = member.instance["id"]?.string ?? instance
             guard claim(id) else { return }
             _ = try? store.mutate(InstanceRuntime.vmCollection, id) { $0["currentAction"] = "RECREATING" }
-            let drain = member.instance["status"]?.string == "RUNNING" ? drainDelay(group, project: project) : 0
+            let drain = member.instance.instanceStatus == .running ? drainDelay(group, project: project) : 0
             tasks.spawn { [self] in
                 defer { release(id) }
                 try? await Task.sleep(for: .milliseconds(Int(drain * 1000)))

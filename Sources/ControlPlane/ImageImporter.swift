@@ -71,7 +71,7 @@ final class ImageImporter: Sendable {
         for (collection, image) in all where image["status"]?.string == "PENDING" {
             let project = collection.split(separator: "/")[1]
             let ops = (try? store.list("projects/\(project)/global/operations")) ?? []
-            let op = ops.last { $0["targetId"] == image["id"] && $0["status"]?.string != "DONE" }
+            let op = ops.last { $0["targetId"] == image["id"] && !$0.isDoneOperation }
             startImport(project: String(project), name: image["name"]?.string ?? "", operation: op?["name"]?.string ?? "")
         }
     }

@@ -88,7 +88,7 @@ final class InstanceRuntime: @unchecked Sendable {
         body["selfLink"] = .string(selfLink)
         body["zone"] = .string("\(base(project))/zones/\(zone)")
         body["machineType"] = .string("\(base(project))/zones/\(zone)/machineTypes/\(typeName)")
-        body["status"] = "PROVISIONING"
+        body["status"] = .string(ComputeInstanceStatus.provisioning.rawValue)
         body["cpuPlatform"] = "QEMU TCG"
         body["fingerprint"] = .string(Identifiers.randomToken(bytes: 8))
         body["startRestricted"] = false
@@ -141,34 +141,34 @@ final class InstanceRuntime: @unchecked Sendable {
                 try launch(id: id)
                 operations.finish(op.collection, opName)
             } catch {
-                setStatus(id, "TERMINATED")
+                setStatus(id, .terminated)
                 operations.finish(op.collection, opName, error: (error as? APIError) ?? APIError(500, "backendError", "\(error)"))
             }
         }
         return op.body
     }
 
-    func act(_ action: String, project: String, zone: String, name: String, requestId: String?) async throws -> JSONValue {
+    func act(_ action: InstanceAction, project: String, zone: String, name: String, requestId: String?) async throws -> JSONValue {
         guard let instance = try store.get(collection(project, zone), name), let id = instance["id"]?.string else {
             throw APIError.notFound("\(collection(project, zone))/\(name)")
         }
-        let op = try operations.begin(project: project, scope: "zones/\(zone)", type: action,
+        let op = try operations.begin(project: project, scope: "zones/\(zone)", type: action.rawValue,
                                       targetLink: instance["selfLink"]?.string ?? "", targetId: id, requestId: requestId)
         let opName = op.body["name"]!.string!
         runBlocking { [self] in
             do {
                 switch action {
-                case "stop":
-                    setStatus(id, "STOPPING")
+                case .stop:
+                    setStatus(id, .stopping)
                     powerOff(id: id, grace: Self.stopGrace)
-                    setStatus(id, "TERMINATED")
-                case "start":
+                    setStatus(id, .terminated)
+                case .start:
                     if !isRunning(id) {
                         let memory = Int((try? store.get(Self.vmCollection, id))?["memory"]?.number ?? 256)
                         if let quota = try quotaProblem(addingMemory: memory) { throw quota }
                         try launch(id: id)
                     }
-                default: // reset
+                case .reset:
                     guard isRunning(id) else { throw APIError(400, "resourceNotReady", "The instance is not running.") }
                     try QMPClient(path: qmpSocket(id), within: 2).execute("system_reset")
                 }
@@ -187,7 +187,7 @@ final class InstanceRuntime: @unchecked Sendable {
         let op = try operations.begin(project: project, scope: "zones/\(zone)", type: "delete",
                                       targetLink: instance["selfLink"]?.string ?? "", targetId: id, requestId: requestId)
         let opName = op.body["name"]!.string!
-        setStatus(id, "STOPPING")
+        setStatus(id, .stopping)
         runBlocking { [self] in
             powerOff(id: id, grace: Self.deleteGrace)
             try? store.delete(collection(project, zone), name)

@@ -12,7 +12,7 @@ extension InstanceRuntime {
     /// Starts the VM of instance `id` from its disk; RUNNING once QEMU is up.
     func launch(id: String) throws {
         guard let record = try store.get(Self.vmCollection, id) else { throw APIError.notFound("instance \(id)") }
-        setStatus(id, "STAGING")
+        setStatus(id, .staging)
         var command = QEMUCommand(accelerator: Accelerator(rawValue: configuration.accelerator) ?? .tcg, profile: .gce,
                                   diskPath: directory(id) + "/disk.raw", macAddress: QEMUCommand.macAddress(seed: UInt32(truncatingIfNeeded: UInt64(id) ?? 1)))
         command.diskSnapshot = false
@@ -43,7 +43,7 @@ extension InstanceRuntime {
             $0["startedAt"] = .number(startedAt)
         }
         _ = try? mutateInstance(id) { body in
-            body["status"] = "RUNNING"
+            body["status"] = .string(ComputeInstanceStatus.running.rawValue)
             body["lastStartTimestamp"] = .string(Identifiers.timestamp())
         }
         logger.info("instance \(record["name"]?.string ?? id) is RUNNING (QEMU pid \(process.pid))")
@@ -57,7 +57,7 @@ extension InstanceRuntime {
         }
         if !expected {
             logger.info("instance \(id): QEMU exited (status \(status)); TERMINATED")
-            setStatus(id, "TERMINATED")
+            setStatus(id, .terminated)
         }
     }
 
@@ -99,8 +99,8 @@ extension InstanceRuntime {
         while kill(pid, 0) == 0, Date() < deadline { usleep(50_000) }
     }
 
-    func setStatus(_ id: String, _ status: String) {
-        _ = try? mutateInstance(id) { $0["status"] = .string(status) }
+    func setStatus(_ id: String, _ status: ComputeInstanceStatus) {
+        _ = try? mutateInstance(id) { $0["status"] = .string(status.rawValue) }
     }
 
     func mutateInstance(_ id: String, _ change: (inout JSONValue) -> Void) throws {
@@ -118,24 +118,24 @@ extension InstanceRuntime {
         for record in records {
             guard let id = record["id"]?.string, let project = record["project"]?.string, let zone = record["zone"]?.string, let name = record["name"]?.string,
                   let instance = try? store.get(collection(project, zone), name) else { continue }
-            let status = instance["status"]?.string ?? ""
+            let status = instance.instanceStatus
             let pid = pid_t(record["pid"]?.number ?? 0)
             let alive = pid > 0 && Self.isSortieVM(pid: pid, id: id)
             switch status {
-            case "RUNNING", "STAGING", "PROVISIONING":
+            case .running?, .staging?, .provisioning?:
                 if alive {
                     lock.withLock { vms[id] = VM(pid: pid, process: nil) }
-                    setStatus(id, "RUNNING")
+                    setStatus(id, .running)
                     watchAdopted(id: id, pid: pid)
                     logger.info("adopted instance \(name) (QEMU pid \(pid))")
                 } else if FileManager.default.fileExists(atPath: directory(id) + "/disk.raw") {
-                    do { try launch(id: id) } catch { setStatus(id, "TERMINATED") }
+                    do { try launch(id: id) } catch { setStatus(id, .terminated) }
                 } else {
-                    setStatus(id, "TERMINATED")
+                    setStatus(id, .terminated)
                 }
-            case "STOPPING":
+            case .stopping?:
                 if alive { kill(pid, SIGKILL) }
-                setStatus(id, "TERMINATED")
+                setStatus(id, .terminated)
             default:
                 if alive { kill(pid, SIGKILL) }
             }
@@ -145,7 +145,7 @@ extension InstanceRuntime {
 
     func finishInterruptedOperations(project: String, zone: String, targetId: String) {
         let opCollection = Operations.collection(project: project, scope: "zones/\(zone)")
-        for op in (try? store.list(opCollection)) ?? [] where op["targetId"]?.string == targetId && op["status"]?.string != "DONE" {
+        for op in (try? store.list(opCollection)) ?? [] where op["targetId"]?.string == targetId && !op.isDoneOperation {
             operations.finish(opCollection, op["name"]?.string ?? "")
         }
     }

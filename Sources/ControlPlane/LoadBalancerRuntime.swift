@@ -143,7 +143,7 @@ final class LoadBalancerRuntime: @unchecked Sendable {
     /// (until the group's check first passes): its guest may not listen yet, and a request sent
     /// to it would hang until the backend timeout.
     func isHealthy(_ member: GroupService.Member, for service: JSONValue, project: String) -> Bool {
-        guard member.instance["status"]?.string == "RUNNING" else { return false }
+        guard member.instance.instanceStatus == .running else { return false }
         // The service's own checks decide once they have a verdict. Until then (a new instance, whose
         // probe series has not reached a threshold yet) the group's verdict stands in: otherwise a
         // rollout that removed the old instance as soon as the group found the new one healthy would

@@ -18,7 +18,7 @@ struct Operations {
         let now = Identifiers.timestamp()
         var op: JSONValue = [
             "kind": "compute#operation", "id": .string(Identifiers.newID()), "name": .string(name),
-            "operationType": .string(type), "targetLink": .string(targetLink), "status": done ? "DONE" : "RUNNING",
+            "operationType": .string(type), "targetLink": .string(targetLink), "status": .string((done ? OperationStatus.done : .running).rawValue),
             "user": "sortie@localhost", "progress": .number(done ? 100 : 0), "insertTime": .string(now),
             "startTime": .string(now), "selfLink": .string("\(baseURL)/compute/v1/projects/\(project)/\(scope)/operations/\(name)"),
         ]
@@ -45,7 +45,7 @@ struct Operations {
     func finish(_ collection: String, _ name: String, error: APIError? = nil, targetId: String? = nil) {
         defer { signals.signal("\(collection)/\(name)") }
         _ = try? store.mutate(collection, name) { op in
-            op["status"] = "DONE"
+            op["status"] = .string(OperationStatus.done.rawValue)
             op["progress"] = 100
             op["endTime"] = .string(Identifiers.timestamp())
             if let targetId { op["targetId"] = .string(targetId) }
@@ -84,7 +84,7 @@ struct Operations {
         let token = signals.register("\(collection)/\(name)")
         defer { signals.unregister(token) }
         guard let op = try store.get(collection, name) else { throw APIError.notFound("\(collection)/\(name)") }
-        if op["status"]?.string == "DONE" { return op }
+        if op.isDoneOperation { return op }
         let signals = self.signals
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await signals.wait(token) }
