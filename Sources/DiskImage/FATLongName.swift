@@ -4,13 +4,21 @@ enum FATLongName {
     /// Characters an 8.3 name may hold besides A–Z and 0–9.
     private static let shortSpecials = Set("$%'-_@~`!(){}^#&".utf8)
 
+    /// True for a byte an 8.3 name may hold: A–Z, 0–9 and `shortSpecials`.
+    private static func isShortNameByte(_ byte: UInt8) -> Bool {
+        (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x30 && byte <= 0x39) || shortSpecials.contains(byte)
+    }
+
+    /// Where a long-name slot keeps its 13 UCS-2 characters.
+    private static let characterOffsets = [1, 3, 5, 7, 9, 14, 16, 18, 20, 22, 24, 28, 30]
+
     /// True when `name` can be stored as it is in an 8.3 entry: upper case, a base of 1–8 and an
     /// extension of 0–3 allowed characters.
     static func fitsShortName(_ name: String) -> Bool {
         let parts = name.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count <= 2, let base = parts.first, (1...8).contains(base.utf8.count) else { return false }
         if parts.count == 2, !(1...3).contains(parts[1].utf8.count) { return false }
-        return parts.allSatisfy { $0.utf8.allSatisfy { ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x30 && $0 <= 0x39) || shortSpecials.contains($0) } }
+        return parts.allSatisfy { $0.utf8.allSatisfy(isShortNameByte) }
     }
 
     /// Directory slots (32 bytes each) that `name` takes: its short entry plus any long-name slots.
@@ -30,9 +38,7 @@ enum FATLongName {
             let clean = { (text: String, limit: Int) in
                 String(text.unicodeScalars.compactMap { scalar -> Character? in
                     guard scalar.isASCII, scalar != " ", scalar != "." else { return nil }
-                    let byte = UInt8(scalar.value)
-                    if (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x30 && byte <= 0x39) || shortSpecials.contains(byte) { return Character(scalar) }
-                    return "_"
+                    return isShortNameByte(UInt8(scalar.value)) ? Character(scalar) : "_"
                 }.prefix(limit))
             }
             let stem = clean(base, 6).isEmpty ? "FILE" : clean(base, 6)
@@ -55,7 +61,8 @@ enum FATLongName {
     /// short entry named `shortName` (11 bytes).
     static func entries(for name: String, shortName: [UInt8]) -> [UInt8] {
         var units = Array(name.utf16)
-        units.append(0)
+        // A terminator only when the name does not fill its last slot (as `slots(for:)` counts).
+        if units.count % 13 != 0 { units.append(0) }
         while units.count % 13 != 0 { units.append(0xFFFF) }
         let count = units.count / 13
         let sum = checksum(shortName)
@@ -66,8 +73,7 @@ enum FATLongName {
             slot[11] = 0x0F
             slot[13] = sum
             let chunk = units[(ordinal - 1) * 13 ..< ordinal * 13]
-            let offsets = [1, 3, 5, 7, 9, 14, 16, 18, 20, 22, 24, 28, 30]
-            for (offset, unit) in zip(offsets, chunk) {
+            for (offset, unit) in zip(characterOffsets, chunk) {
                 slot[offset] = UInt8(unit & 0xFF)
                 slot[offset + 1] = UInt8(unit >> 8)
             }
@@ -83,7 +89,7 @@ enum FATLongName {
         var units: [UInt16] = []
         for slot in slots.reversed() {
             guard slot[13] == sum else { return nil }
-            for offset in [1, 3, 5, 7, 9, 14, 16, 18, 20, 22, 24, 28, 30] {
+            for offset in characterOffsets {
                 units.append(UInt16(slot[offset]) | UInt16(slot[offset + 1]) << 8)
             }
         }

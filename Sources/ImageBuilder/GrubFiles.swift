@@ -52,10 +52,11 @@ public struct GrubFiles: Sendable {
         let dependencies = GrubConfig.moduleDependencies(moddep)
         let allModules = GrubConfig.closure(of: GrubConfig.coreModules + GrubConfig.consoleModules + GrubConfig.loaderModules,
                                             dependencies: dependencies)
-        let needed = ["boot.img", "kernel.img", "moddep.lst"] + allModules.sorted().map { "\($0).mod" }
-        for file in needed where !FileManager.default.fileExists(atPath: "\(dir)/\(file)") {
+        let moduleFiles = allModules.sorted().map { "\($0).mod" }
+        for file in moduleFiles where !FileManager.default.fileExists(atPath: "\(dir)/\(file)") {
             throw FileError("GRUB's BIOS files are missing: \(dir)/\(file) not found", hint: installHint)
         }
+        let needed = ["boot.img", "kernel.img", "moddep.lst"] + moduleFiles
         let boot = try FileIO.readAll("\(dir)/boot.img", role: "GRUB boot image")
         guard boot.count == 512 else { throw FileError("\(dir)/boot.img is \(boot.count) bytes, expected 512", hint: installHint) }
 

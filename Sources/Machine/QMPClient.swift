@@ -63,11 +63,8 @@ public final class QMPClient: @unchecked Sendable {
         try send(message)
         let deadline = Date().addingTimeInterval(timeout)
         while true {
-            while let newline = pending.firstIndex(of: 0x0A) {
-                let line = Data(pending[..<newline])
-                pending.removeSubrange(...newline)
-                guard let object = try? JSONSerialization.jsonObject(with: line) as? [String: Any],
-                      object["id"] as? String == id else { continue }
+            while let object = Self.nextMessage(&pending) {
+                guard object["id"] as? String == id else { continue }
                 if let error = object["error"] as? [String: Any] {
                     throw MachineError("QEMU refused \(command): \(error["desc"] as? String ?? "\(error)")")
                 }
@@ -84,6 +81,15 @@ public final class QMPClient: @unchecked Sendable {
         }
     }
 
+    /// Takes the next complete line off `buffer` as a JSON object (an unparsable line gives an
+    /// empty one); nil when no complete line is buffered.
+    static func nextMessage(_ buffer: inout [UInt8]) -> [String: Any]? {
+        guard let newline = buffer.firstIndex(of: 0x0A) else { return nil }
+        let line = Data(buffer[..<newline])
+        buffer.removeSubrange(...newline)
+        return (try? JSONSerialization.jsonObject(with: line) as? [String: Any]) ?? [:]
+    }
+
     /// Reads messages until the socket closes, calling `onEvent(name, data)` for each event.
     public func readEvents(_ onEvent: @escaping @Sendable (String, [String: Any]) -> Void) {
         let fd = self.fd
@@ -94,11 +100,8 @@ public final class QMPClient: @unchecked Sendable {
                 let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
                 if n <= 0 { return }
                 buffer += chunk[0..<n]
-                while let newline = buffer.firstIndex(of: 0x0A) {
-                    let line = Data(buffer[..<newline])
-                    buffer.removeSubrange(...newline)
-                    if let object = try? JSONSerialization.jsonObject(with: line) as? [String: Any],
-                       let event = object["event"] as? String {
+                while let object = Self.nextMessage(&buffer) {
+                    if let event = object["event"] as? String {
                         onEvent(event, object["data"] as? [String: Any] ?? [:])
                     }
                 }

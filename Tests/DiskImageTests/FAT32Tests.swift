@@ -59,8 +59,9 @@ func materialise(_ layout: DiskLayout) -> ExtentDisk {
     @Test func longNamesGetVFATEntriesAndReadBackUnderTheirOwnNames() throws {
         let g = try #require(FAT32Writer.geometry(totalSectors: oneGiBPartition, hiddenSectors: 2048))
         // 40 names in one directory: more than one cluster of entries, and clashing 6-letter stems.
-        let names = ["multiboot.mod", "multiboot2.mod", "part_msdos.mod", "priority_queue.mod", "net.mod"]
-            + (0..<35).map { "module_number_\($0).mod" }
+        // abcdefghi.mod fills exactly one 13-character slot: no terminator, as the slot count assumes.
+        let names = ["multiboot.mod", "multiboot2.mod", "part_msdos.mod", "priority_queue.mod", "net.mod", "abcdefghi.mod"]
+            + (0..<34).map { "module_number_\($0).mod" }
         let files = names.enumerated().map { index, name in
             FATFile(path: ["BOOT", "GRUB", "i386-pc", name], data: [UInt8](repeating: UInt8(index), count: 100 + index)[...])
         }
@@ -89,6 +90,8 @@ func materialise(_ layout: DiskLayout) -> ExtentDisk {
         #expect(slots.count == 64, "18 characters and a terminator take two 13-character slots")
         #expect(slots[0] == 0x42 && slots[32] == 0x01, "the last slot first, flagged 0x40")
         #expect(slots[11] == 0x0F && slots[43] == 0x0F)
+        let exact = FATLongName.entries(for: "abcdefghi.mod", shortName: Array("ABCDEF~1MOD".utf8))
+        #expect(exact.count == 32 && FATLongName.slots(for: "abcdefghi.mod") == 2, "13 characters: one slot, no terminator")
     }
 
     @Test func dosTimestampsCoverFATsRange() {
