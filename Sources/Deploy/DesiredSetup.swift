@@ -21,7 +21,8 @@ public struct DesiredSetup: Sendable, Equatable {
     /// judges instances with its own probes, which reach the same verdict up to one interval
     /// later, and GCE then needs a few seconds to program it: without this wait an update can
     /// remove the last instance the load balancer serves from. One more interval than the healthy
-    /// threshold, plus 1 s on the local plane (one pass of its balancer) or 10 s on Google Cloud.
+    /// threshold, plus 1 s on the local plane (one pass of its balancer) or 10 s on Google Cloud,
+    /// unless `service.rollout.min-ready` says otherwise.
     public var minReadySec: Int
 
     /// Why the rollout policy cannot work for this target (a regional group's fixed surge or
@@ -61,7 +62,8 @@ public struct DesiredSetup: Sendable, Equatable {
             group.distributionPolicy = .init(zones: regionalZones.map { "zones/\($0)" })
         }
         rolloutProblem = policy.problem
-        minReadySec = health.intervalSeconds * (health.healthyThreshold + 1) + (target.isLocalPlane ? 1 : 10)
+        minReadySec = service.rollout.minReadySeconds
+            ?? health.intervalSeconds * (health.healthyThreshold + 1) + (target.isLocalPlane ? 1 : 10)
         self.group = group
         autoscaler = service.autoscale.map { scale in
             GCEModel.Autoscaler(name: names.autoscaler, target: Self.groupPath(names.group, target: target),

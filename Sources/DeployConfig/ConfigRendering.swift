@@ -25,7 +25,8 @@ extension DeployConfiguration: CustomStringConvertible {
         // A default max-surge stays unwritten: it grows to a regional group's zone count.
         lines.append("  rollout: { " + (r.maxSurgeIsExplicit ? "max-surge: \(quote(r.maxSurge.description)), " : "")
                      + "max-unavailable: \(quote(r.maxUnavailable.description)), "
-                     + "canary: \(r.canary), timeout: \(Units.durationText(r.timeoutSeconds)), drain: \(Units.durationText(r.drainSeconds)) }")
+                     + "canary: \(r.canary), timeout: \(Units.durationText(r.timeoutSeconds)), drain: \(Units.durationText(r.drainSeconds))"
+                     + (r.minReadySeconds.map { ", min-ready: \(Units.durationText($0))" } ?? "") + " }")
         if !s.metadata.isEmpty {
             lines.append("  metadata:")
             for key in s.metadata.keys.sorted() { lines.append("    \(key): \(quote(s.metadata[key]!))") }

@@ -15,11 +15,20 @@ public struct RolloutSettings: Sendable, Equatable {
     /// backend service's `connectionDraining.drainingTimeoutSec`); default 30. Each instance a
     /// rollout replaces costs this long before it is deleted: a short one suits fast guests.
     public var drainSeconds: Int
+    /// `min-ready`: seconds a new instance must have been healthy before the rollout counts it and
+    /// removes an old one (the group's `updatePolicy.minReadySec`). nil (the default): long enough
+    /// for the load balancer's own health checks, which probe apart from the group's, to have seen
+    /// it healthy too: `interval × (healthy + 1)` plus 1 s on the local plane, 10 s on GCE. A
+    /// shorter wait makes a rollout faster and may briefly leave the balancer fewer instances it
+    /// trusts; with a group of one, requests fail until it catches up.
+    public var minReadySeconds: Int?
     /// Whether `max-surge` was written in the file (a default surge grows to a regional group's zone count).
     public var maxSurgeIsExplicit = false
 
     public init(maxSurge: FixedOrPercent = .fixed(1), maxUnavailable: FixedOrPercent = .fixed(0), canary: Int = 0,
-                timeoutSeconds: Int = 600, drainSeconds: Int = 30, maxSurgeIsExplicit: Bool = false) {
+                timeoutSeconds: Int = 600, drainSeconds: Int = 30, minReadySeconds: Int? = nil,
+                maxSurgeIsExplicit: Bool = false) {
+        self.minReadySeconds = minReadySeconds
         self.maxSurgeIsExplicit = maxSurgeIsExplicit
         self.drainSeconds = drainSeconds
         self.maxSurge = maxSurge
@@ -34,7 +43,7 @@ public struct RolloutSettings: Sendable, Equatable {
     }
 
     init(_ node: ConfigNode, instances: InstanceCount) throws {
-        let map = try node.mapping(["max-surge", "max-unavailable", "canary", "timeout", "drain"])
+        let map = try node.mapping(["max-surge", "max-unavailable", "canary", "timeout", "drain", "min-ready"])
         let defaults = RolloutSettings()
         maxSurge = try map["max-surge"].optional { try $0.fixedOrPercent() } ?? defaults.maxSurge
         maxSurgeIsExplicit = map["max-surge"].isPresent
@@ -45,6 +54,8 @@ public struct RolloutSettings: Sendable, Equatable {
         timeoutSeconds = try map["timeout"].optional { try $0.seconds(10...86400) } ?? defaults.timeoutSeconds
         // GCE's range for connectionDraining.drainingTimeoutSec.
         drainSeconds = try map["drain"].optional { try $0.seconds(0...3600) } ?? defaults.drainSeconds
+        // GCE's range for updatePolicy.minReadySec.
+        minReadySeconds = try map["min-ready"].optional { try $0.seconds(0...3600) }
         if canary > 0, canary >= instances.min {
             throw map["canary"].error("\(canary) must be less than instances.min (\(instances.min)): the canary is part of the group",
                                       hint: "the other instances keep the current release until the canary is healthy")

@@ -101,6 +101,8 @@ import Testing
              message: "sortie.yml:10: targets.production.zone: \"us-west1\" is not a zone like \"us-west1-a\""),
         Case(name: "drain beyond GCE's hour", yaml: replacing("  autoscale: { cpu: 0.6 }", with: "  autoscale: { cpu: 0.6 }\n  rollout: { drain: 2h }"),
              message: "sortie.yml:8: service.rollout.drain: 2h is out of range: expected 0s to 1h"),
+        Case(name: "min-ready beyond GCE's hour", yaml: replacing("  autoscale: { cpu: 0.6 }", with: "  autoscale: { cpu: 0.6 }\n  rollout: { min-ready: 90m }"),
+             message: "sortie.yml:8: service.rollout.min-ready: 90m is out of range: expected 0s to 1h"),
         Case(name: "rollout timeout under 10 s", yaml: replacing("  autoscale: { cpu: 0.6 }", with: "  autoscale: { cpu: 0.6 }\n  rollout: { timeout: 5s }"),
              message: "sortie.yml:8: service.rollout.timeout: 5s is out of range: expected 10s to 24h"),
         Case(name: "pd-standard on a C3 machine", yaml: replacing("zone: us-west1-a", with: "zone: us-west1-a, machine-type: c3-standard-4, disk-type: pd-standard"),

@@ -232,6 +232,18 @@ struct SetupPlanTests {
                 == .update(["updatePolicy.minReadySec: 0 → 25"]))
     }
 
+    @Test func minReadyInTheFileReplacesTheDerivedWait() throws {
+        let configuration = try DeployConfiguration.parse(Self.yaml.replacingOccurrences(of: "max-unavailable: 0 }", with: "max-unavailable: 0, min-ready: 0s }"))
+        let setup = DesiredSetup(configuration: configuration, target: try configuration.target("production"))
+        #expect(setup.minReadySec == 0)
+        var existing = ExistingSetup()
+        existing.group = setup.group
+        existing.groupMinReadySec = 25
+        #expect(SetupPlanner.plan(setup, existing: existing).first { $0.kind == .group }?.action
+                == .update(["updatePolicy.minReadySec: 25 → 0"]))
+        #expect(configuration.description.contains("min-ready: 0s"), "the rendered file keeps the setting")
+    }
+
     @Test func connectionDrainingFollowsTheRolloutsDrain() throws {
         #expect(try desired().backendService.connectionDraining?.drainingTimeoutSec == 30, "GCE-like default")
         let configuration = try DeployConfiguration.parse(Self.yaml.replacingOccurrences(of: "max-unavailable: 0 }", with: "max-unavailable: 0, drain: 2s }"))
