@@ -7,18 +7,22 @@ least-outstanding balancing, X-Forwarded-For/-Proto and Via added, 1 s connect t
   - sortie-lb-bench: Sortie's ReverseProxy on one event loop per core;
   - HAProxy (Debian) in http mode, nbthread 2, `http-reuse always`, `option http-keep-alive`;
   - and the backend directly, for reference.
-wrk runs 10 s per cell at 1, 16 and 128 connections (2 threads; 1 thread for 1 connection, as wrk
+wrk runs 10 s per cell at 1, 16, 128 and 512 connections (2 threads; 1 thread for 1 connection, as wrk
 needs a connection per thread), targets interleaved, in BENCH_ROUNDS rounds (median reported).
 Everything shares the same cores, so absolute numbers are lower than on separate machines and
 move with whatever else runs on the host; the ratio, and the proxies' CPU time per request (read
 from /proc, hardly sensitive to that noise), are the point.
 
 Usage: scripts/bench lb  (or python3 scripts/bench_lb.py PATH/TO/sortie-lb-bench)
+The table also gives each proxy's CPU time per request and its peak resident memory (VmHWM) over
+the whole run.
+
 Environment: BENCH_DURATION (seconds per cell, default 10), BENCH_CONNECTIONS (default
-"1,16,128"), BENCH_ROUNDS (default 3).
+"1,16,128,512"), BENCH_ROUNDS (default 3).
 """
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -30,7 +34,7 @@ import time
 
 SORTIE = sys.argv[1] if len(sys.argv) > 1 else None
 DURATION = int(os.environ.get("BENCH_DURATION", "10"))
-CONNECTIONS = [int(c) for c in os.environ.get("BENCH_CONNECTIONS", "1,16,128").split(",")]
+CONNECTIONS = [int(c) for c in os.environ.get("BENCH_CONNECTIONS", "1,16,128,512").split(",")]
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 BODY = "hello from backend %s\n"  # about 21 bytes, like a small health or API answer
 
@@ -205,6 +209,17 @@ def measure(port, proc, connections, duration):
     return r
 
 
+def peak_rss_mib(pid):
+    """The process's peak resident set (VmHWM), in MiB."""
+    try:
+        for line in open(f"/proc/{pid}/status"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
 def median_result(runs):
     return {
         "rps": statistics.median(r["rps"] for r in runs),
@@ -239,6 +254,9 @@ def main():
     if not SORTIE:
         raise SystemExit("usage: bench_lb.py PATH/TO/sortie-lb-bench")
     ensure_tools()
+    # 512 clients and as many backend connections need more descriptors than the usual 1024.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 65536)), hard))
     work = tempfile.mkdtemp(prefix="sortie-bench-lb-")
     backends = [free_port(), free_port()]
     procs = []
@@ -263,6 +281,7 @@ def main():
                           f"p50 {r['p50']:.3f} ms  p99 {r['p99']:.3f} ms  cpu {r['cpu_us']:.1f} us/req  "
                           f"errors {r['errors']}", file=sys.stderr)
         results = {key: median_result(value) for key, value in runs.items()}
+        rss = {"Sortie": peak_rss_mib(sortie.pid), "HAProxy": peak_rss_mib(haproxy.pid)}
         stop(sortie)
         sortie_summary = sortie.stdout.read().strip()
     finally:
@@ -288,6 +307,7 @@ def main():
               f"| {d['rps']:,.0f} | {d['p50']:.3f} / {d['p99']:.3f} "
               f"| {s['errors']}/{h['errors']}/{d['errors']} |")
     print()
+    print(f"Peak resident memory over the run: Sortie {rss['Sortie']:.1f} MiB, HAProxy {rss['HAProxy']:.1f} MiB.")
     print("CPU us/req: the proxy process's user+system time over the requests it served (the direct "
           "column's nginx time is not shown).")
     print(f"Sortie's own counters: {sortie_summary}")

@@ -1,16 +1,17 @@
 import NIOCore
 import NIOHTTP1
 
-/// One keep-alive HTTP/1.1 connection to a backend: the last handler of its pipeline (after
-/// NIO's request encoder and response decoder).
+/// One keep-alive HTTP/1.1 connection to a backend: the only handler of its pipeline. Requests go
+/// out as bytes written by ``RequestWriter``; responses are framed, not decoded, by a
+/// ``ResponseFramer`` per request.
 ///
-/// While a request uses it, `exchange` is that request's ``FrontendHandler`` and every decoded
-/// response part is handed to it directly (both channels live on the same event loop). While idle
-/// in the pool, `exchange` is nil: a close removes it from the pool, and anything the backend
-/// sends is unexpected and closes it.
+/// While a request uses it, `exchange` is that request's ``FrontendHandler`` and every framing
+/// event is handed to it directly (both channels live on the same event loop). While idle in the
+/// pool, `exchange` is nil: a close removes it from the pool, and anything the backend sends is
+/// unexpected and closes it.
 final class BackendConnection: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPClientResponsePart
-    typealias OutboundOut = HTTPClientRequestPart
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     private var context: ChannelHandlerContext?
     private var pool: EventLoopPool?
@@ -22,6 +23,7 @@ final class BackendConnection: ChannelInboundHandler, RemovableChannelHandler {
     private var closing = false
     private var readingPaused = false
     private var lastError: (any Error)?
+    private var framer: ResponseFramer?
 
     /// True if the current request is not the first on this connection.
     var isReused: Bool { requestsSent > 1 }
@@ -36,10 +38,12 @@ final class BackendConnection: ChannelInboundHandler, RemovableChannelHandler {
         self.slot = slot
     }
 
-    /// Writes a whole request and flushes once.
-    func send(_ head: HTTPRequestHead, body: ByteBuffer?, for exchange: FrontendHandler) {
+    /// Writes a whole request and flushes once. `dechunk`: the response's chunk framing is removed
+    /// (for a client that cannot take it).
+    func send(_ head: HTTPRequestHead, extraHost: String?, body: ByteBuffer?, dechunk: Bool, for exchange: FrontendHandler) {
         self.exchange = exchange
         requestsSent += 1
+        framer = ResponseFramer(isHeadRequest: head.method == .HEAD, dechunk: dechunk)
         guard let context, !closing else {
             // Already gone: report it like a close before the response, on the next tick.
             pool?.eventLoop.assumeIsolated().execute {
@@ -50,12 +54,13 @@ final class BackendConnection: ChannelInboundHandler, RemovableChannelHandler {
             }
             return
         }
-        context.write(wrapOutboundOut(.head(head)), promise: nil)
-        if let body, body.readableBytes > 0 {
-            context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
-        }
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        var bytes = context.channel.allocator.buffer(capacity: 256 + head.headers.count * 32 + (body?.readableBytes ?? 0))
+        RequestWriter.write(head, extraHost: extraHost, body: body, into: &bytes)
+        context.writeAndFlush(wrapOutboundOut(bytes), promise: nil)
     }
+
+    /// Whether the response in progress has delivered any byte (a retry is no longer possible).
+    var responseStarted: Bool { framer?.hasStarted ?? false }
 
     /// Backpressure from a slow client: stop reading the backend until the client drains.
     func setAutoRead(_ enabled: Bool) {
@@ -83,14 +88,36 @@ final class BackendConnection: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let part = unwrapInboundIn(data)
-        if let exchange {
-            exchange.backendRead(part, from: self)
-        } else {
+        var buffer = unwrapInboundIn(data)
+        guard exchange != nil, framer != nil else {
             // Nothing may arrive on an idle connection (a server's "408" before closing, garbage).
+            close()
+            return
+        }
+        do {
+            while let exchange, let event = try framer!.next(&buffer) {
+                if case .end = event {
+                    // Bytes after the response: the connection cannot carry another one.
+                    if buffer.readableBytes > 0 { unusable = true }
+                    framer = nil
+                    exchange.backendRead(event, from: self)
+                    return
+                }
+                exchange.backendRead(event, from: self)
+            }
+        } catch {
+            lastError = error
+            unusable = true
+            if let exchange {
+                self.exchange = nil
+                exchange.backendFailed(self, error: error)
+            }
             close()
         }
     }
+
+    /// The backend broke framing or sent more than its response: never reused.
+    private(set) var unusable = false
 
     func channelReadComplete(context: ChannelHandlerContext) {
         exchange?.backendReadComplete(from: self)
@@ -98,6 +125,11 @@ final class BackendConnection: ChannelInboundHandler, RemovableChannelHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         closing = true
+        if let exchange, let end = framer?.finishAtClose() {
+            // A body delimited by the close.
+            framer = nil
+            exchange.backendRead(end, from: self)
+        }
         if let exchange {
             self.exchange = nil
             exchange.backendClosed(self, error: lastError)

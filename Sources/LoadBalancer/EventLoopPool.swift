@@ -77,9 +77,7 @@ final class EventLoopPool: @unchecked Sendable {
             .connectTimeout(TimeAmount(configuration.connectTimeout))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    // Header values come from NIO's own parser (which rejects CR/LF) or from the
-                    // proxy, so the per-write validation pass is skipped.
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers(enableOutboundHeaderValidation: false)
+                    // No HTTP codec: requests are written as bytes, responses framed as bytes.
                     try channel.pipeline.syncOperations.addHandler(BackendConnection())
                 }
             }

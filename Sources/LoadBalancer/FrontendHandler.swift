@@ -1,13 +1,15 @@
 import NIOCore
 import NIOHTTP1
 
-/// Serves one client connection: the last handler of a pipeline made by
-/// `configureHTTPServerPipeline` (encoder and decoder only; see ``ReverseProxy/start()``).
+/// Serves one client connection: the last handler of a pipeline whose only other handler is NIO's
+/// request decoder (see ``ReverseProxy/start()``). Responses are written as bytes: the backend's
+/// head rewritten by ``ResponseHeadWriter`` and its body as framed by ``ResponseFramer``, never
+/// decoded and re-encoded.
 ///
 /// A request goes through: receiving (the body is buffered, up to
 /// ``ProxyConfiguration/maxRequestBodySize``), connecting or taking a pooled connection,
-/// awaiting the response head, then streaming the response parts to the client as they are
-/// decoded (no copies; flushed once per read burst; the backend is not read while the client
+/// awaiting the response head, then streaming the response bytes to the client as they are
+/// framed (no copies; flushed once per read burst; the backend is not read while the client
 /// cannot take more). Failures before the response head go through ``RetryPolicy``; after it the
 /// client connection is closed, since a response cannot be restarted.
 ///
@@ -20,7 +22,7 @@ import NIOHTTP1
 /// timeout: it is re-armed lazily when it fires, so a request normally schedules nothing.
 final class FrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundOut = HTTPServerResponsePart
+    typealias OutboundOut = ByteBuffer
 
     private enum State {
         /// Between requests.
@@ -227,13 +229,9 @@ final class FrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
         if error is HTTPParserError, state == .idle || state == .receiving {
             // A malformed request: say so, then close (the stream cannot be resynchronised).
             state = .closed
-            var headers = HTTPHeaders()
-            headers.add(name: "Content-Length", value: "0")
-            headers.add(name: "Connection", value: "close")
-            let head = HTTPResponseHead(version: .http1_1, status: .badRequest, headers: headers)
-            context.write(wrapOutboundOut(.head(head)), promise: nil)
+            let response = ByteBuffer(string: "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
             let written = context.eventLoop.makePromise(of: Void.self)
-            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: written)
+            context.writeAndFlush(wrapOutboundOut(response), promise: written)
             written.futureResult.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
         } else {
             context.close(promise: nil)
@@ -256,8 +254,7 @@ final class FrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
         setContentLength = rewritten.wasChunked
             || (!rewritten.hasContentLength && head.method != .GET && head.method != .HEAD)
         if rewritten.expectsContinue && (head.version.major > 1 || head.version.minor >= 1) {
-            let interim = HTTPResponseHead(version: head.version, status: .continue)
-            context.writeAndFlush(wrapOutboundOut(.head(interim)), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: "HTTP/1.1 100 Continue\r\n\r\n")), promise: nil)
         }
     }
 
@@ -292,7 +289,9 @@ final class FrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
         slot = chosen
         pool.requestStarted(on: chosen)
         attempt &+= 1
-        if !freshConnection, let pooled = pool.takeIdleConnection(for: chosen) {
+        // A request that must not be repeated never takes a pooled connection, which the backend
+        // may be closing at this moment (RetryPolicy).
+        if !freshConnection, idempotent, let pooled = pool.takeIdleConnection(for: chosen) {
             send(on: pooled)
             return
         }
@@ -317,11 +316,8 @@ final class FrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func send(on connection: BackendConnection) {
         state = .awaitingResponse
         self.connection = connection
-        var head = forwardedHead!
-        if needsHost, let backend = connection.backend {
-            head.headers.add(name: "Host", value: "\(backend.host):\(backend.port)")
-        }
-        connection.send(head, body: body, for: self)
+        let host = needsHost ? connection.backend.map { "\($0.host):\($0.port)" } : nil
+        connection.send(forwardedHead!, extraHost: host, body: body, dechunk: clientVersion.minor == 0, for: self)
     }
 
     private func attemptFailed(_ failure: RetryPolicy.Failure) {
@@ -346,44 +342,71 @@ final class FrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     // MARK: Backend events (from the current connection only)
 
-    func backendRead(_ part: HTTPClientResponsePart, from source: BackendConnection) {
+    func backendRead(_ event: ResponseFramer.Event, from source: BackendConnection) {
         guard source === connection, let context else { return }
-        switch part {
+        switch event {
         case .head(let head):
             guard state == .awaitingResponse else { return }
+            if head.isInterim {
+                // 1xx: relayed to an HTTP/1.1 client (RFC 9110 §15.2), not to HTTP/1.0 ones.
+                if clientVersion.minor >= 1 {
+                    context.write(wrapOutboundOut(head.raw), promise: nil)
+                    unflushed = true
+                }
+                return
+            }
             state = .streaming
-            backendKeepAlive = head.isKeepAlive
-            var rewritten = HeaderRewriter.response(head.headers, via: configuration.via)
-            let http10 = clientVersion.major == 1 && clientVersion.minor == 0
-            if http10 && !rewritten.hasContentLength && method != .HEAD
-                && head.status.code >= 200 && head.status.code != 204 && head.status.code != 304
-            {
-                // An HTTP/1.0 client cannot take a chunked body: this one ends with the connection.
+            backendKeepAlive = head.keepAlive
+            let http10 = clientVersion.minor == 0
+            switch head.framing {
+            case .untilClose:
+                // Only the connection's close can end this body for the client too.
                 keepAlive = false
+            case .chunked where http10:
+                // An HTTP/1.0 client cannot take chunks: the body is de-chunked and ends with the connection.
+                keepAlive = false
+            case .none, .length, .chunked:
+                break
             }
-            if !keepAlive {
-                rewritten.headers.add(name: "Connection", value: "close")
-            } else if http10 {
-                rewritten.headers.add(name: "Connection", value: "keep-alive")
-            }
-            let response = HTTPResponseHead(version: clientVersion, status: head.status, headers: rewritten.headers)
-            context.write(wrapOutboundOut(.head(response)), promise: nil)
+            var out = context.channel.allocator.buffer(capacity: head.raw.readableBytes + 64)
+            ResponseHeadWriter.write(head, clientMinorVersion: clientVersion.minor, keepAlive: keepAlive,
+                                     relaysChunkFraming: !http10, via: configuration.via, into: &out)
+            context.write(wrapOutboundOut(out), promise: nil)
             unflushed = true
             if !context.channel.isWritable { source.setAutoRead(false) }
         case .body(let buffer):
             guard state == .streaming else { return }
-            context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+            context.write(wrapOutboundOut(buffer), promise: nil)
             unflushed = true
-        case .end(let trailers):
+        case .end:
             guard state == .streaming else { return }
             connection = nil
-            pool.release(source, reusable: backendKeepAlive)
+            pool.release(source, reusable: backendKeepAlive && !source.unusable)
             if let slot {
                 self.slot = nil
                 pool.requestFinished(on: slot)
                 pool.recordResponse(from: slot.backend, retries: retries)
             }
-            finishResponse(trailers: trailers)
+            finishResponse()
+        }
+    }
+
+    /// The backend's response broke HTTP's framing: 502 if nothing was relayed yet (no retry: the
+    /// backend did receive the request), else the client connection is cut.
+    func backendFailed(_ source: BackendConnection, error: any Error) {
+        guard source === connection else { return }
+        connection = nil
+        switch state {
+        case .awaitingResponse:
+            if let slot {
+                self.slot = nil
+                pool.requestFinished(on: slot)
+            }
+            respond(.badGateway)
+        case .streaming:
+            abort()
+        default:
+            break
         }
     }
 
@@ -400,7 +423,7 @@ final class FrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
         connection = nil
         switch state {
         case .awaitingResponse:
-            attemptFailed(.closedBeforeResponse(reusedConnection: source.isReused))
+            attemptFailed(source.responseStarted ? .closedMidResponse : .closedBeforeResponse(reusedConnection: source.isReused))
         case .streaming:
             abort()
         default:
@@ -437,14 +460,14 @@ final class FrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// Answers the current request with a response of the proxy's own.
     private func respond(_ response: ProxyErrorResponse) {
         guard let context else { return }
-        let head = response.head(version: clientVersion, keepAlive: keepAlive)
-        context.write(wrapOutboundOut(.head(head)), promise: nil)
-        context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: response.body)))), promise: nil)
+        var out = context.channel.allocator.buffer(capacity: 256)
+        response.write(minorVersion: clientVersion.minor, keepAlive: keepAlive, into: &out)
+        context.write(wrapOutboundOut(out), promise: nil)
         pool.recordProxyResponse(response, retries: retries)
-        finishResponse(trailers: nil)
+        finishResponse()
     }
 
-    private func finishResponse(trailers: HTTPHeaders?) {
+    private func finishResponse() {
         guard let context else { return }
         requestDeadline = nil
         body = nil
@@ -453,16 +476,16 @@ final class FrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
         if keepAlive && !quiescing && !(inputClosed && pipelined.isEmpty) {
             state = .idle
             lastActivity = .now()
-            context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
+            context.flush()
             if !pipelined.isEmpty || readingPaused { servePipelined(context: context) }
         } else if state == .receiving && !inputClosed {
             state = .discarding
-            context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
+            context.flush()
             if !pipelined.isEmpty || readingPaused { servePipelined(context: context) }
         } else {
             state = .closed
             let written = context.eventLoop.makePromise(of: Void.self)
-            context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: written)
+            context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0)), promise: written)
             written.futureResult.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
         }
     }

@@ -35,7 +35,7 @@ public struct ProxyConfiguration: Sendable {
         port: Int = 0,
         connectTimeout: Duration = .seconds(1),
         backendTimeout: Duration = .seconds(30),
-        maxIdleConnectionsPerBackend: Int = 32,
+        maxIdleConnectionsPerBackend: Int = 512,
         retries: Int = 2,
         maxRequestBodySize: Int = 8 << 20,
         clientIdleTimeout: Duration = .seconds(610),

@@ -29,16 +29,18 @@ enum ProxyErrorResponse {
     /// Counted in ``ProxyStats/failures``.
     var isProxyFailure: Bool { status.code >= 500 }
 
-    func head(version: HTTPVersion, keepAlive: Bool) -> HTTPResponseHead {
-        var headers = HTTPHeaders()
-        headers.add(name: "Content-Type", value: "text/plain; charset=utf-8")
-        headers.add(name: "Content-Length", value: String(body.utf8.count))
-        headers.add(name: "Cache-Control", value: "no-store")
+    /// The whole response as bytes, for a client speaking HTTP/1.`minorVersion`.
+    func write(minorVersion: Int, keepAlive: Bool, into out: inout ByteBuffer) {
+        out.writeStaticString(minorVersion == 0 ? "HTTP/1.0 " : "HTTP/1.1 ")
+        out.writeString("\(status.code) \(status.reasonPhrase)\r\n")
+        out.writeStaticString("Content-Type: text/plain; charset=utf-8\r\nCache-Control: no-store\r\n")
+        out.writeString("Content-Length: \(body.utf8.count)\r\n")
         if !keepAlive {
-            headers.add(name: "Connection", value: "close")
-        } else if version.minor == 0 {
-            headers.add(name: "Connection", value: "keep-alive")
+            out.writeStaticString("Connection: close\r\n")
+        } else if minorVersion == 0 {
+            out.writeStaticString("Connection: keep-alive\r\n")
         }
-        return HTTPResponseHead(version: version, status: status, headers: headers)
+        out.writeStaticString("\r\n")
+        out.writeString(body)
     }
 }

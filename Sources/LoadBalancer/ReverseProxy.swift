@@ -74,16 +74,12 @@ public final class ReverseProxy: Sendable {
                     guard let pool = pools[ObjectIdentifier(channel.eventLoop)] else {
                         throw ReverseProxyError.unknownEventLoop
                     }
-                    // Encoder and decoder only: FrontendHandler serialises pipelined requests and
-                    // answers malformed ones itself (NIO's pipelining handler would stop and
-                    // restart reading around every request: two epoll_ctl calls each). Outbound
-                    // header validation is off: response headers come from NIO's parser of the
-                    // backend's response, or from the proxy.
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(
-                        withPipeliningAssistance: false,
-                        withErrorHandling: false,
-                        withOutboundHeaderValidation: false
-                    )
+                    // The request decoder only: FrontendHandler writes responses as bytes (the
+                    // backend's, framed, or its own), serialises pipelined requests and answers
+                    // malformed ones itself (NIO's pipelining handler would stop and restart
+                    // reading around every request: two epoll_ctl calls each).
+                    try channel.pipeline.syncOperations.addHandler(
+                        ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
                     try channel.pipeline.syncOperations.addHandler(FrontendHandler(pool: pool))
                 }
             }

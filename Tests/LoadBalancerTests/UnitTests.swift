@@ -35,26 +35,28 @@ import Testing
 }
 
 @Suite struct RetryPolicyTests {
-    @Test func staleKeepAliveConnectionIsResentOnceWhateverTheMethod() {
-        for idempotent in [true, false] {
-            #expect(RetryPolicy.decide(.closedBeforeResponse(reusedConnection: true), idempotent: idempotent,
-                                       retriesLeft: 0, alreadyRetriedStale: false) == .freshConnectionSameBackend)
-        }
+    @Test func staleKeepAliveConnectionIsResentOnceForIdempotentRequests() {
+        #expect(RetryPolicy.decide(.closedBeforeResponse(reusedConnection: true), idempotent: true,
+                                   retriesLeft: 0, alreadyRetriedStale: false) == .freshConnectionSameBackend)
+        #expect(RetryPolicy.decide(.closedBeforeResponse(reusedConnection: true), idempotent: true,
+                                   retriesLeft: 0, alreadyRetriedStale: true) == .fail)
         #expect(RetryPolicy.decide(.closedBeforeResponse(reusedConnection: true), idempotent: false,
-                                   retriesLeft: 2, alreadyRetriedStale: true) == .fail)
+                                   retriesLeft: 2, alreadyRetriedStale: false) == .fail)
     }
 
-    @Test func idempotentRequestsMoveToAnotherBackend() {
-        #expect(RetryPolicy.decide(.connect, idempotent: true, retriesLeft: 1, alreadyRetriedStale: false) == .anotherBackend)
+    @Test func nothingSentMovesAnyRequestToAnotherBackend() {
+        for idempotent in [true, false] {
+            #expect(RetryPolicy.decide(.connect, idempotent: idempotent, retriesLeft: 1, alreadyRetriedStale: false) == .anotherBackend)
+            #expect(RetryPolicy.decide(.connect, idempotent: idempotent, retriesLeft: 0, alreadyRetriedStale: false) == .fail)
+        }
+    }
+
+    @Test func sentRequestsMoveOnlyWhenIdempotentAndUnanswered() {
         #expect(RetryPolicy.decide(.closedBeforeResponse(reusedConnection: false), idempotent: true,
                                    retriesLeft: 2, alreadyRetriedStale: false) == .anotherBackend)
-        #expect(RetryPolicy.decide(.connect, idempotent: true, retriesLeft: 0, alreadyRetriedStale: false) == .fail)
-    }
-
-    @Test func otherRequestsFail() {
-        #expect(RetryPolicy.decide(.connect, idempotent: false, retriesLeft: 2, alreadyRetriedStale: false) == .fail)
         #expect(RetryPolicy.decide(.closedBeforeResponse(reusedConnection: false), idempotent: false,
                                    retriesLeft: 2, alreadyRetriedStale: false) == .fail)
+        #expect(RetryPolicy.decide(.closedMidResponse, idempotent: true, retriesLeft: 2, alreadyRetriedStale: false) == .fail)
     }
 
     @Test func idempotentMethods() {
