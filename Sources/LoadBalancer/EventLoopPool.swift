@@ -29,19 +29,18 @@ final class ServiceSlots {
 /// Everything one event loop needs to serve its client connections: its view of the backends,
 /// their keep-alive connections, balancing state, its clients (for shutdown) and its counters.
 ///
-/// Confinement: all mutable state except `counters` is touched only on `eventLoop` (every entry
-/// point is called from a channel handler or a task on that loop), which is why the type can be
-/// `@unchecked Sendable`: instances are shared with the listener's initializer and with tasks
-/// submitted to their own loop, never mutated elsewhere. A client connection and its backend
-/// connections therefore live on the same thread, and forwarding a part is a direct call.
-final class EventLoopPool: @unchecked Sendable {
+/// Confined to `eventLoop`: every entry point is called from a channel handler or a task on that
+/// loop, and ``ReverseProxy`` holds it in a `NIOLoopBoundBox`, which checks that. A client
+/// connection and its backend connections therefore live on the same thread, and forwarding a
+/// part is a direct call. Only `counters` is read from other threads (behind its lock).
+final class EventLoopPool {
     let eventLoop: any EventLoop
     let configuration: ProxyConfiguration
     /// Written once per finished request on this loop, read by ``ReverseProxy/stats``.
     let counters = Locked(ProxyStats())
 
     private let shared: Locked<BackendSnapshot>
-    private let bootstrap: ClientBootstrap
+    private let connector: BackendConnector
     private let cooldown: TimeAmount
 
     private var generation: UInt64 = 0
@@ -67,12 +66,22 @@ final class EventLoopPool: @unchecked Sendable {
         }
     }
 
-    init(eventLoop: any EventLoop, configuration: ProxyConfiguration, shared: Locked<BackendSnapshot>) {
+    /// Opens a channel to a backend (its address when the host is an IP literal) whose pipeline
+    /// ends in a ``BackendConnection``, on this pool's event loop. Sockets by default; tests give
+    /// `EmbeddedChannel`s.
+    typealias BackendConnector = (_ backend: Backend, _ address: SocketAddress?) -> EventLoopFuture<any Channel>
+
+    init(eventLoop: any EventLoop, configuration: ProxyConfiguration, shared: Locked<BackendSnapshot>,
+         connector: BackendConnector? = nil) {
         self.eventLoop = eventLoop
         self.configuration = configuration
         self.shared = shared
         self.cooldown = TimeAmount(configuration.connectFailureCooldown)
-        self.bootstrap = ClientBootstrap(group: eventLoop)
+        self.connector = connector ?? Self.socketConnector(eventLoop: eventLoop, configuration: configuration)
+    }
+
+    private static func socketConnector(eventLoop: any EventLoop, configuration: ProxyConfiguration) -> BackendConnector {
+        let bootstrap = ClientBootstrap(group: eventLoop)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .connectTimeout(TimeAmount(configuration.connectTimeout))
             .channelInitializer { channel in
@@ -81,6 +90,10 @@ final class EventLoopPool: @unchecked Sendable {
                     try channel.pipeline.syncOperations.addHandler(BackendConnection())
                 }
             }
+        return { backend, address in
+            if let address { return bootstrap.connect(to: address) }
+            return bootstrap.connect(host: backend.host, port: backend.port)
+        }
     }
 
     // MARK: Backend set
@@ -157,7 +170,7 @@ final class EventLoopPool: @unchecked Sendable {
                 tried: tried.contains { $0 === slot },
                 coolingDown: slot.isCoolingDown {
                     if let now { return now }
-                    let value = NIODeadline.now()
+                    let value = eventLoop.now
                     now = value
                     return value
                 }
@@ -179,7 +192,7 @@ final class EventLoopPool: @unchecked Sendable {
     }
 
     func connectFailed(on slot: BackendSlot) {
-        slot.coolDownUntil = .now() + cooldown
+        slot.coolDownUntil = eventLoop.now + cooldown
     }
 
     // MARK: Connections
@@ -195,13 +208,7 @@ final class EventLoopPool: @unchecked Sendable {
 
     /// Opens a new connection to `slot`'s backend; `completion` runs on this loop.
     func connect(to slot: BackendSlot, completion: @escaping (Result<BackendConnection, any Error>) -> Void) {
-        let future: EventLoopFuture<any Channel>
-        if let address = slot.address {
-            future = bootstrap.connect(to: address)
-        } else {
-            future = bootstrap.connect(host: slot.backend.host, port: slot.backend.port)
-        }
-        future.assumeIsolated().whenComplete { result in
+        connector(slot.backend, slot.address).assumeIsolated().whenComplete { result in
             switch result {
             case .success(let channel):
                 do {

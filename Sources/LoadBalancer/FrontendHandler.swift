@@ -2,96 +2,61 @@ import NIOCore
 import NIOHTTP1
 
 /// Serves one client connection: the last handler of a pipeline whose only other handler is NIO's
-/// request decoder (see ``ReverseProxy/start()``). Responses are written as bytes: the backend's
-/// head rewritten by ``ResponseHeadWriter`` and its body as framed by ``ResponseFramer``, never
-/// decoded and re-encoded.
-///
-/// A request goes through: receiving (the body is buffered, up to
-/// ``ProxyConfiguration/maxRequestBodySize``), connecting or taking a pooled connection,
-/// awaiting the response head, then streaming the response bytes to the client as they are
-/// framed (no copies; flushed once per read burst; the backend is not read while the client
-/// cannot take more). Failures before the response head go through ``RetryPolicy``; after it the
-/// client connection is closed, since a response cannot be restarted.
-///
-/// Requests are served one at a time. A client that pipelines has its next requests queued here
-/// (and its connection no longer read until they are served), which keeps the common,
-/// non-pipelined case free of the read-interest toggling NIO's `HTTPServerPipelineHandler` does
-/// around every request.
+/// request decoder (see ``ReverseProxy/start()``). What happens is decided by a
+/// ``FrontendStateMachine``; this handler performs its actions: it rewrites and buffers requests,
+/// picks backends and connections through its ``EventLoopPool``, and writes responses as bytes
+/// (the backend's head rewritten by ``ResponseHeadWriter`` and its body as framed by
+/// ``ResponseFramer``, never decoded and re-encoded; flushed once per read burst; the backend is
+/// not read while the client cannot take more).
 ///
 /// One timer per connection covers both the backend timeout of the current request and the idle
-/// timeout: it is re-armed lazily when it fires, so a request normally schedules nothing.
+/// timeout: it is re-armed lazily when it fires, so a request normally schedules nothing. Times
+/// come from the event loop's clock, so tests on an `EmbeddedEventLoop` advance them by hand.
 final class FrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = ByteBuffer
-
-    private enum State {
-        /// Between requests.
-        case idle
-        /// Head received, body being buffered.
-        case receiving
-        /// Waiting for a new connection to a backend.
-        case connecting
-        /// Request sent, no response head yet.
-        case awaitingResponse
-        /// Relaying the response.
-        case streaming
-        /// Answered early (413); reading the rest of the request before closing, so that the
-        /// close does not reset the connection under the client's feet.
-        case discarding
-        case closed
-    }
 
     private let pool: EventLoopPool
     private let configuration: ProxyConfiguration
     private let backendTimeout: TimeAmount
     private let idleTimeout: TimeAmount
+    private var machine: FrontendStateMachine
     private var context: ChannelHandlerContext?
-    private var state = State.idle
     private var activated = false
     private var clientAddress = "unknown"
 
-    // The current request.
-    private var method = HTTPMethod.GET
-    private var clientVersion = HTTPVersion.http1_1
-    private var keepAlive = true
-    private var idempotent = true
+    // The current request's data (its fate is the machine's).
     private var forwardedHead: HTTPRequestHead?
     private var needsHost = false
     private var setContentLength = false
     private var body: ByteBuffer?
-
     /// The service the route table chose for the current request; its retries stay within it.
     private var service: String?
 
-    // The current attempt.
+    // The current attempt's objects.
     private var tried: [BackendSlot] = []
-    private var retriesLeft = 0
-    private var retriedStale = false
-    private var retries = 0
     private var slot: BackendSlot?
+    /// The backend of the last attempt that ended (a stale connection is retried on it).
+    private var previousSlot: BackendSlot?
     private var connection: BackendConnection?
+    /// Bumped whenever an attempt is abandoned, so a late connect is recognised.
     private var attempt: UInt64 = 0
-    private var backendKeepAlive = true
-    /// Response parts written to the client since the last flush.
+    /// Response bytes written to the client since the last flush.
     private var unflushed = false
-
-    // Pipelined requests waiting for the current one.
-    private var pipelined = CircularBuffer<HTTPServerRequestPart>()
-    private var readingPaused = false
 
     // Timing.
     private var requestDeadline: NIODeadline?
-    private var lastActivity = NIODeadline.now()
+    private var lastActivity = NIODeadline.uptimeNanoseconds(0)
     private var timer: NIOScheduledCallback?
     private var timerDeadline = NIODeadline.distantFuture
-    private var quiescing = false
-    private var inputClosed = false
 
     init(pool: EventLoopPool) {
         self.pool = pool
         self.configuration = pool.configuration
         self.backendTimeout = TimeAmount(pool.configuration.backendTimeout)
         self.idleTimeout = TimeAmount(pool.configuration.clientIdleTimeout)
+        self.machine = FrontendStateMachine(maxBodySize: pool.configuration.maxRequestBodySize,
+                                            retries: pool.configuration.retries)
     }
 
     // MARK: Client events
@@ -111,88 +76,78 @@ final class FrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
         activated = true
         clientAddress = context.channel.remoteAddress?.ipAddress ?? "unknown"
         pool.register(self)
-        if pool.isQuiescing { quiescing = true }
-        lastActivity = .now()
+        if pool.isQuiescing {
+            // Accepted while shutting down: one request, then the close.
+            machine = FrontendStateMachine(maxBodySize: configuration.maxRequestBodySize, retries: configuration.retries,
+                                           quiescing: true)
+        }
+        lastActivity = context.eventLoop.now
         armTimer(at: lastActivity + idleTimeout)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let part = unwrapInboundIn(data)
-        switch state {
-        case .idle, .receiving, .discarding:
-            if pipelined.isEmpty {
-                handle(part, context: context)
-            } else {
-                queue(part, context: context)
-            }
-        case .connecting, .awaitingResponse, .streaming:
-            queue(part, context: context)
-        case .closed:
+        switch machine.clientRead(part) {
+        case .handle:
+            handle(part, context: context)
+        case .queued(let pauseReading):
+            if pauseReading { try? context.channel.syncOptions?.setOption(.autoRead, value: false) }
+        case .ignore:
             break
-        }
-    }
-
-    private func queue(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
-        pipelined.append(part)
-        if !readingPaused {
-            readingPaused = true
-            try? context.channel.syncOptions?.setOption(.autoRead, value: false)
         }
     }
 
     private func handle(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
         switch part {
         case .head(let head):
-            guard state == .idle else { return }
-            begin(head, context: context)
+            guard machine.state == .idle else { return }
+            lastActivity = context.eventLoop.now
+            body = nil
+            let rewritten = HeaderRewriter.request(head.headers, clientAddress: clientAddress, via: configuration.via)
+            forwardedHead = HTTPRequestHead(version: .http1_1, method: head.method, uri: head.uri, headers: rewritten.headers)
+            needsHost = !rewritten.hasHost
+            setContentLength = rewritten.wasChunked
+                || (!rewritten.hasContentLength && head.method != .GET && head.method != .HEAD)
+            perform(machine.requestHead(method: head.method, minorVersion: head.version.major > 1 ? 1 : head.version.minor,
+                                        keepAlive: head.isKeepAlive, expectsContinue: rewritten.expectsContinue))
         case .body(var buffer):
-            guard state == .receiving else { return }
+            guard case .receiving = machine.state else { return }
             if body == nil {
                 body = buffer
             } else {
                 body!.writeBuffer(&buffer)
             }
-            if body!.readableBytes > configuration.maxRequestBodySize {
-                // Answer at once; the rest of the body is read and dropped.
-                body = nil
-                keepAlive = false
-                respond(.payloadTooLarge)
-            }
+            let action = machine.requestBody(bufferedBytes: body!.readableBytes)
+            if action != .none { body = nil }
+            perform(action)
         case .end:
-            if state == .discarding {
-                state = .closed
-                context.close(promise: nil)
-                return
-            }
-            guard state == .receiving else { return }
-            if setContentLength {
+            if case .receiving = machine.state, setContentLength {
                 forwardedHead!.headers.replaceOrAdd(name: "Content-Length", value: String(body?.readableBytes ?? 0))
             }
-            dispatch()
+            perform(machine.requestEnd())
         }
     }
 
     /// Serves pipelined requests that arrived during the last response.
     private func servePipelined(context: ChannelHandlerContext) {
-        while state == .idle || state == .receiving || state == .discarding, let part = pipelined.popFirst() {
+        while let part = machine.nextPipelined() {
             handle(part, context: context)
         }
-        if pipelined.isEmpty && readingPaused && state != .closed {
-            readingPaused = false
+        if machine.resumeReadingIfDrained() {
             try? context.channel.syncOptions?.setOption(.autoRead, value: true)
         }
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if state == .streaming, let connection {
+        if case .streaming = machine.state, let connection {
             connection.setAutoRead(context.channel.isWritable)
         }
         context.fireChannelWritabilityChanged()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        let wasBusy = state == .connecting || state == .awaitingResponse || state == .streaming
-        state = .closed
+        let retries = machine.retriesSoFar
+        let wasBusy = machine.clientClosed()
         attempt &+= 1
         requestDeadline = nil
         if let timer {
@@ -203,32 +158,25 @@ final class FrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
             self.connection = nil
             connection.close()
         }
-        if let slot {
-            self.slot = nil
-            pool.requestFinished(on: slot)
-        }
+        releaseSlot()
         if wasBusy {
             // The client left before its response was complete.
             pool.recordAbort(retries: retries)
         }
-        pipelined.removeAll()
         if activated { pool.unregister(self) }
         context.fireChannelInactive()
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if case ChannelEvent.inputClosed = event {
-            // The client is done sending (half-close): answer what it asked, then close.
-            inputClosed = true
-            if (state == .idle && pipelined.isEmpty) || state == .discarding { context.close(promise: nil) }
+            perform(machine.clientInputClosed())
         }
         context.fireUserInboundEventTriggered(event)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if error is HTTPParserError, state == .idle || state == .receiving {
+        if error is HTTPParserError, machine.malformedRequest() {
             // A malformed request: say so, then close (the stream cannot be resynchronised).
-            state = .closed
             let response = ByteBuffer(string: "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
             let written = context.eventLoop.makePromise(of: Void.self)
             context.writeAndFlush(wrapOutboundOut(response), promise: written)
@@ -238,51 +186,69 @@ final class FrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
-    // MARK: Request
+    // MARK: Actions
 
-    private func begin(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
-        state = .receiving
-        lastActivity = .now()
-        method = head.method
-        clientVersion = head.version
-        keepAlive = head.isKeepAlive && !quiescing
-        idempotent = RetryPolicy.isIdempotent(head.method)
-        body = nil
-        let rewritten = HeaderRewriter.request(head.headers, clientAddress: clientAddress, via: configuration.via)
-        forwardedHead = HTTPRequestHead(version: .http1_1, method: head.method, uri: head.uri, headers: rewritten.headers)
-        needsHost = !rewritten.hasHost
-        setContentLength = rewritten.wasChunked
-            || (!rewritten.hasContentLength && head.method != .GET && head.method != .HEAD)
-        if rewritten.expectsContinue && (head.version.major > 1 || head.version.minor >= 1) {
+    private func perform(_ action: FrontendStateMachine.Action) {
+        guard let context else { return }
+        switch action {
+        case .none, .relayInterim, .relayBody, .relayHead:
+            // The relays carry data: see backendRead.
+            break
+        case .sendContinue:
             context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: "HTTP/1.1 100 Continue\r\n\r\n")), promise: nil)
+        case .startAttempt(let sameBackend, let mayUsePooled):
+            if requestDeadline == nil {
+                // The first attempt: the backend timeout covers this one and its retries.
+                tried.removeAll(keepingCapacity: true)
+                previousSlot = nil
+                let deadline = context.eventLoop.now + backendTimeout
+                requestDeadline = deadline
+                armTimer(at: deadline)
+                pool.refresh()
+                let head = forwardedHead!
+                service = pool.service(uri: head.uri) { head.headers.first(name: "host") }
+            }
+            startAttempt(sameBackend: sameBackend, mayUsePooled: mayUsePooled)
+        case .respond(let response, let finish, let retries):
+            abandonAttempt()
+            var out = context.channel.allocator.buffer(capacity: 256)
+            let request = machine.request
+            response.write(minorVersion: request?.minorVersion ?? 1, keepAlive: finish == .keepOpen, into: &out)
+            context.write(wrapOutboundOut(out), promise: nil)
+            pool.recordProxyResponse(response, retries: retries)
+            finishExchange(finish)
+        case .responseComplete(let reusable, let finish, let retries):
+            if let connection {
+                self.connection = nil
+                pool.release(connection, reusable: reusable && !connection.unusable)
+            }
+            if let slot {
+                self.slot = nil
+                pool.requestFinished(on: slot)
+                pool.recordResponse(from: slot.backend, retries: retries)
+            }
+            finishExchange(finish)
+        case .abort(let retries):
+            abandonAttempt()
+            pool.recordAbort(retries: retries)
+            context.close(promise: nil)
+        case .close:
+            context.close(promise: nil)
         }
     }
 
-    private func dispatch() {
-        tried.removeAll(keepingCapacity: true)
-        retriesLeft = configuration.retries
-        retriedStale = false
-        retries = 0
-        let deadline = NIODeadline.now() + backendTimeout
-        requestDeadline = deadline
-        armTimer(at: deadline)
+    /// Sends the request to the failed attempt's backend (`sameBackend`, when it still serves the
+    /// request's service) or to the balancer's choice among that service's backends.
+    private func startAttempt(sameBackend: Bool, mayUsePooled: Bool) {
         pool.refresh()
-        let head = forwardedHead!
-        service = pool.service(uri: head.uri) { head.headers.first(name: "host") }
-        startAttempt(on: nil, freshConnection: false)
-    }
-
-    /// Sends the request to `preferred` (when it still serves the request's service) or to the
-    /// balancer's choice among that service's backends.
-    private func startAttempt(on preferred: BackendSlot?, freshConnection: Bool) {
-        pool.refresh()
+        let preferred = sameBackend ? previousSlot : nil
         let chosen: BackendSlot
         if let preferred, pool.isServing(preferred, in: service) {
             chosen = preferred
         } else if let picked = pool.pick(in: service, excluding: tried) {
             chosen = picked
         } else {
-            respond(tried.isEmpty ? .serviceUnavailable : .badGateway)
+            perform(machine.noBackend(triedAny: !tried.isEmpty))
             return
         }
         if !tried.contains(where: { $0 === chosen }) { tried.append(chosen) }
@@ -291,52 +257,75 @@ final class FrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
         attempt &+= 1
         // A request that must not be repeated never takes a pooled connection, which the backend
         // may be closing at this moment (RetryPolicy).
-        if !freshConnection, idempotent, let pooled = pool.takeIdleConnection(for: chosen) {
+        if mayUsePooled, let pooled = pool.takeIdleConnection(for: chosen) {
+            machine.attemptStarted(pooled: true)
             send(on: pooled)
             return
         }
-        state = .connecting
         let token = attempt
         pool.connect(to: chosen) { [self] result in
-            guard state == .connecting, attempt == token else {
+            guard attempt == token else {
                 // This attempt was abandoned (timeout, client gone): keep the connection for others.
                 if case .success(let connection) = result { pool.release(connection, reusable: true) }
                 return
             }
             switch result {
             case .success(let connection):
+                guard machine.connected() else {
+                    pool.release(connection, reusable: true)
+                    return
+                }
                 send(on: connection)
             case .failure:
                 pool.connectFailed(on: chosen)
-                attemptFailed(.connect)
+                releaseSlot()
+                perform(machine.attemptFailed(.connect))
             }
         }
     }
 
     private func send(on connection: BackendConnection) {
-        state = .awaitingResponse
         self.connection = connection
         let host = needsHost ? connection.backend.map { "\($0.host):\($0.port)" } : nil
-        connection.send(forwardedHead!, extraHost: host, body: body, dechunk: clientVersion.minor == 0, for: self)
+        connection.send(forwardedHead!, extraHost: host, body: body, dechunk: machine.request?.minorVersion == 0, for: self)
     }
 
-    private func attemptFailed(_ failure: RetryPolicy.Failure) {
-        let failedSlot = slot
-        if let failedSlot {
-            slot = nil
-            pool.requestFinished(on: failedSlot)
+    /// Drops the current attempt's connection and slot (a response of the proxy's own follows).
+    private func abandonAttempt() {
+        attempt &+= 1
+        if let connection {
+            self.connection = nil
+            connection.close()
         }
-        switch RetryPolicy.decide(failure, idempotent: idempotent, retriesLeft: retriesLeft, alreadyRetriedStale: retriedStale) {
-        case .freshConnectionSameBackend:
-            retriedStale = true
-            retries += 1
-            startAttempt(on: failedSlot, freshConnection: true)
-        case .anotherBackend:
-            retriesLeft -= 1
-            retries += 1
-            startAttempt(on: nil, freshConnection: false)
-        case .fail:
-            respond(.badGateway)
+        releaseSlot()
+    }
+
+    private func releaseSlot() {
+        if let slot {
+            self.slot = nil
+            previousSlot = slot
+            pool.requestFinished(on: slot)
+        }
+    }
+
+    private func finishExchange(_ finish: FrontendStateMachine.Finish) {
+        guard let context else { return }
+        requestDeadline = nil
+        body = nil
+        forwardedHead = nil
+        unflushed = false
+        switch finish {
+        case .keepOpen:
+            lastActivity = context.eventLoop.now
+            context.flush()
+            servePipelined(context: context)
+        case .discardRest:
+            context.flush()
+            servePipelined(context: context)
+        case .closeAfterWrite:
+            let written = context.eventLoop.makePromise(of: Void.self)
+            context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0)), promise: written)
+            written.futureResult.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
         }
     }
 
@@ -346,49 +335,45 @@ final class FrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
         guard source === connection, let context else { return }
         switch event {
         case .head(let head):
-            guard state == .awaitingResponse else { return }
-            if head.isInterim {
-                // 1xx: relayed to an HTTP/1.1 client (RFC 9110 §15.2), not to HTTP/1.0 ones.
-                if clientVersion.minor >= 1 {
-                    context.write(wrapOutboundOut(head.raw), promise: nil)
-                    unflushed = true
-                }
-                return
+            switch machine.responseHead(head) {
+            case .relayInterim:
+                context.write(wrapOutboundOut(head.raw), promise: nil)
+                unflushed = true
+            case .relayHead(let keepAlive, let dechunk):
+                        var out = context.channel.allocator.buffer(capacity: head.raw.readableBytes + 64)
+                ResponseHeadWriter.write(head, clientMinorVersion: machine.request?.minorVersion ?? 1, keepAlive: keepAlive,
+                                         relaysChunkFraming: !dechunk, via: configuration.via, into: &out)
+                context.write(wrapOutboundOut(out), promise: nil)
+                unflushed = true
+                if !context.channel.isWritable { source.setAutoRead(false) }
+            case let other:
+                perform(other)
             }
-            state = .streaming
-            backendKeepAlive = head.keepAlive
-            let http10 = clientVersion.minor == 0
-            switch head.framing {
-            case .untilClose:
-                // Only the connection's close can end this body for the client too.
-                keepAlive = false
-            case .chunked where http10:
-                // An HTTP/1.0 client cannot take chunks: the body is de-chunked and ends with the connection.
-                keepAlive = false
-            case .none, .length, .chunked:
-                break
-            }
-            var out = context.channel.allocator.buffer(capacity: head.raw.readableBytes + 64)
-            ResponseHeadWriter.write(head, clientMinorVersion: clientVersion.minor, keepAlive: keepAlive,
-                                     relaysChunkFraming: !http10, via: configuration.via, into: &out)
-            context.write(wrapOutboundOut(out), promise: nil)
-            unflushed = true
-            if !context.channel.isWritable { source.setAutoRead(false) }
         case .body(let buffer):
-            guard state == .streaming else { return }
-            context.write(wrapOutboundOut(buffer), promise: nil)
-            unflushed = true
-        case .end:
-            guard state == .streaming else { return }
-            connection = nil
-            pool.release(source, reusable: backendKeepAlive && !source.unusable)
-            if let slot {
-                self.slot = nil
-                pool.requestFinished(on: slot)
-                pool.recordResponse(from: slot.backend, retries: retries)
+            if machine.responseBody() == .relayBody {
+                context.write(wrapOutboundOut(buffer), promise: nil)
+                unflushed = true
             }
-            finishResponse()
+        case .end:
+            perform(machine.responseEnd())
         }
+    }
+
+    func backendReadComplete(from source: BackendConnection) {
+        // Parts of a response still streaming go out once per read burst.
+        if unflushed, source === connection, case .streaming = machine.state {
+            unflushed = false
+            context?.flush()
+        }
+    }
+
+    /// The backend connection closed before the response ended.
+    func backendClosed(_ source: BackendConnection, error: (any Error)?) {
+        guard source === connection else { return }
+        connection = nil
+        let action = machine.backendClosed(responseStarted: source.responseStarted, reusedConnection: source.isReused)
+        if case .startAttempt = action { releaseSlot() }
+        perform(action)
     }
 
     /// The backend's response broke HTTP's framing: 502 if nothing was relayed yet (no retry: the
@@ -396,120 +381,14 @@ final class FrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
     func backendFailed(_ source: BackendConnection, error: any Error) {
         guard source === connection else { return }
         connection = nil
-        switch state {
-        case .awaitingResponse:
-            if let slot {
-                self.slot = nil
-                pool.requestFinished(on: slot)
-            }
-            respond(.badGateway)
-        case .streaming:
-            abort()
-        default:
-            break
-        }
-    }
-
-    func backendReadComplete(from source: BackendConnection) {
-        // Parts of a response still streaming go out once per read burst.
-        if unflushed, source === connection, state == .streaming {
-            unflushed = false
-            context?.flush()
-        }
-    }
-
-    func backendClosed(_ source: BackendConnection, error: (any Error)?) {
-        guard source === connection else { return }
-        connection = nil
-        switch state {
-        case .awaitingResponse:
-            attemptFailed(source.responseStarted ? .closedMidResponse : .closedBeforeResponse(reusedConnection: source.isReused))
-        case .streaming:
-            abort()
-        default:
-            break
-        }
-    }
-
-    private func backendTimedOut() {
-        switch state {
-        case .connecting, .awaitingResponse:
-            attempt &+= 1
-            if let connection {
-                self.connection = nil
-                connection.close()
-            }
-            if let slot {
-                self.slot = nil
-                pool.requestFinished(on: slot)
-            }
-            respond(.gatewayTimeout)
-        case .streaming:
-            if let connection {
-                self.connection = nil
-                connection.close()
-            }
-            abort()
-        case .idle, .receiving, .discarding, .closed:
-            break
-        }
-    }
-
-    // MARK: Responses
-
-    /// Answers the current request with a response of the proxy's own.
-    private func respond(_ response: ProxyErrorResponse) {
-        guard let context else { return }
-        var out = context.channel.allocator.buffer(capacity: 256)
-        response.write(minorVersion: clientVersion.minor, keepAlive: keepAlive, into: &out)
-        context.write(wrapOutboundOut(out), promise: nil)
-        pool.recordProxyResponse(response, retries: retries)
-        finishResponse()
-    }
-
-    private func finishResponse() {
-        guard let context else { return }
-        requestDeadline = nil
-        body = nil
-        forwardedHead = nil
-        unflushed = false
-        if keepAlive && !quiescing && !(inputClosed && pipelined.isEmpty) {
-            state = .idle
-            lastActivity = .now()
-            context.flush()
-            if !pipelined.isEmpty || readingPaused { servePipelined(context: context) }
-        } else if state == .receiving && !inputClosed {
-            state = .discarding
-            context.flush()
-            if !pipelined.isEmpty || readingPaused { servePipelined(context: context) }
-        } else {
-            state = .closed
-            let written = context.eventLoop.makePromise(of: Void.self)
-            context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0)), promise: written)
-            written.futureResult.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
-        }
-    }
-
-    /// The response had started and cannot be completed: cut the client connection.
-    private func abort() {
-        requestDeadline = nil
-        if let slot {
-            self.slot = nil
-            pool.requestFinished(on: slot)
-        }
-        state = .closed
-        pool.recordAbort(retries: retries)
-        retries = 0
-        context?.close(promise: nil)
+        perform(machine.backendClosed(responseStarted: true, reusedConnection: source.isReused, invalid: true))
     }
 
     // MARK: Lifetime
 
     /// Shutdown: close now if idle, else after the current response.
     func quiesce() {
-        quiescing = true
-        keepAlive = false
-        if state == .idle { context?.close(promise: nil) }
+        perform(machine.quiesce())
     }
 
     func forceClose() {
@@ -519,7 +398,7 @@ final class FrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// Makes sure the timer fires no later than `deadline` (an earlier timer is left alone: it
     /// re-arms itself for whatever is due when it fires).
     private func armTimer(at deadline: NIODeadline) {
-        guard let context, state != .closed else { return }
+        guard let context, machine.state != .closed else { return }
         if timer != nil {
             if timerDeadline <= deadline { return }
             context.eventLoop.assumeIsolated().cancelScheduledCallback(timer!)
@@ -530,31 +409,29 @@ final class FrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     fileprivate func timerFired() {
+        guard let context else { return }
         timer = nil
         timerDeadline = .distantFuture
-        let now = NIODeadline.now()
-        switch state {
-        case .connecting, .awaitingResponse, .streaming:
+        let now = context.eventLoop.now
+        if machine.isBusy {
             guard let deadline = requestDeadline else {
                 armTimer(at: now + idleTimeout)
                 return
             }
             if now >= deadline {
                 requestDeadline = nil
-                backendTimedOut()
-                if state == .idle { armTimer(at: lastActivity + idleTimeout) }
+                        perform(machine.backendTimedOut())
+                if machine.state == .idle { armTimer(at: lastActivity + idleTimeout) }
             } else {
                 armTimer(at: deadline)
             }
-        case .idle, .receiving, .discarding:
+        } else if machine.state != .closed {
             // A client idle (or stalled mid-request) for the whole idle timeout is closed.
             if now - lastActivity >= idleTimeout {
-                context?.close(promise: nil)
+                context.close(promise: nil)
             } else {
                 armTimer(at: lastActivity + idleTimeout)
             }
-        case .closed:
-            break
         }
     }
 }

@@ -23,8 +23,11 @@ import NIOPosix
 public final class ReverseProxy: Sendable {
     public let configuration: ProxyConfiguration
     private let group: any EventLoopGroup
-    private let pools: [ObjectIdentifier: EventLoopPool]
-    private let poolList: [EventLoopPool]
+    /// Each event loop's pool, usable only on its loop (`NIOLoopBoundBox` checks it).
+    private let pools: [ObjectIdentifier: NIOLoopBoundBox<EventLoopPool>]
+    private let poolList: [NIOLoopBoundBox<EventLoopPool>]
+    /// Each pool's counters, the one part read from other threads.
+    private let counters: [Locked<ProxyStats>]
     private let backendSet: Locked<BackendSnapshot>
     private let lifecycle = Locked(Lifecycle.idle)
 
@@ -43,15 +46,20 @@ public final class ReverseProxy: Sendable {
         self.group = group
         let backendSet = Locked(BackendSnapshot())
         self.backendSet = backendSet
-        var pools: [ObjectIdentifier: EventLoopPool] = [:]
-        var poolList: [EventLoopPool] = []
+        var pools: [ObjectIdentifier: NIOLoopBoundBox<EventLoopPool>] = [:]
+        var poolList: [NIOLoopBoundBox<EventLoopPool>] = []
+        var counters: [Locked<ProxyStats>] = []
         for eventLoop in group.makeIterator() {
             let pool = EventLoopPool(eventLoop: eventLoop, configuration: configuration, shared: backendSet)
-            pools[ObjectIdentifier(eventLoop)] = pool
-            poolList.append(pool)
+            counters.append(pool.counters)
+            // Made here, off its loop, and handed over whole: from now on touched only on it.
+            let bound = NIOLoopBoundBox.makeBoxSendingValue(pool, eventLoop: eventLoop)
+            pools[ObjectIdentifier(eventLoop)] = bound
+            poolList.append(bound)
         }
         self.pools = pools
         self.poolList = poolList
+        self.counters = counters
     }
 
     /// Starts listening on ``ProxyConfiguration/host`` and returns the bound port.
@@ -71,7 +79,7 @@ public final class ReverseProxy: Sendable {
             .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    guard let pool = pools[ObjectIdentifier(channel.eventLoop)] else {
+                    guard let pool = pools[ObjectIdentifier(channel.eventLoop)]?.value else {
                         throw ReverseProxyError.unknownEventLoop
                     }
                     // The request decoder only: FrontendHandler writes responses as bytes (the
@@ -137,7 +145,7 @@ public final class ReverseProxy: Sendable {
             $0.services = services
         }
         for pool in poolList {
-            pool.eventLoop.execute { pool.refresh() }
+            pool.eventLoop.execute { pool.value.refresh() }
         }
     }
 
@@ -156,8 +164,8 @@ public final class ReverseProxy: Sendable {
         let deadline = NIODeadline.now() + TimeAmount(timeout)
         let waits = poolList.map { pool in
             pool.eventLoop.flatSubmit {
-                pool.refresh()
-                return pool.waitUntilDrained(backendID, deadline: deadline)
+                pool.value.refresh()
+                return pool.value.waitUntilDrained(backendID, deadline: deadline)
             }
         }
         let results = try? await EventLoopFuture.whenAllSucceed(waits, on: first.eventLoop).get()
@@ -167,8 +175,8 @@ public final class ReverseProxy: Sendable {
     /// Counters since creation, summed over event loops.
     public var stats: ProxyStats {
         var total = ProxyStats()
-        for pool in poolList {
-            total.add(pool.counters.withLock { $0 })
+        for counter in counters {
+            total.add(counter.withLock { $0 })
         }
         return total
     }
@@ -188,7 +196,7 @@ public final class ReverseProxy: Sendable {
         guard let first = poolList.first else { return }
         let deadline = NIODeadline.now() + TimeAmount(gracePeriod)
         let quiesced = poolList.map { pool in
-            pool.eventLoop.flatSubmit { pool.quiesce(deadline: deadline) }
+            pool.eventLoop.flatSubmit { pool.value.quiesce(deadline: deadline) }
         }
         try await EventLoopFuture.andAllSucceed(quiesced, on: first.eventLoop).get()
     }

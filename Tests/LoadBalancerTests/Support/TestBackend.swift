@@ -12,8 +12,6 @@ import NIOPosix
 /// "ID BYTES". Every request header comes back as `x-echo-NAME`.
 final class TestBackend: Sendable {
     struct Behaviour: Sendable {
-        /// Close a keep-alive connection idle for this long (like a server's keepalive_timeout).
-        var closeIdleAfter: TimeAmount?
         /// Close the connection right after each response, without saying so in the response.
         var closeAfterResponse = false
         /// Close a connection without answering when a second request arrives on it: the
@@ -119,7 +117,6 @@ private final class TestBackendHandler: ChannelInboundHandler {
     private var bodyBytes = 0
     private var hasBody = false
     private var requestsOnConnection = 0
-    private var idleTimer: Scheduled<Void>?
     private var inFlight = false
 
     init(id: String, behaviour: TestBackend.Behaviour,
@@ -132,7 +129,6 @@ private final class TestBackendHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
-            idleTimer?.cancel()
             requestsOnConnection += 1
             if behaviour.hangUpAlways || (behaviour.hangUpOnReusedConnection && requestsOnConnection > 1) {
                 context.close(promise: nil)
@@ -157,7 +153,6 @@ private final class TestBackendHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        idleTimer?.cancel()
         if inFlight {
             inFlight = false
             state.withLock { $0.counts.inFlight -= 1 }
@@ -220,8 +215,6 @@ private final class TestBackendHandler: ChannelInboundHandler {
         state.withLock { $0.counts.inFlight -= 1 }
         if behaviour.closeAfterResponse {
             done.futureResult.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
-        } else if let after = behaviour.closeIdleAfter {
-            idleTimer = context.eventLoop.assumeIsolated().scheduleTask(in: after) { context.close(promise: nil) }
         }
     }
 }
