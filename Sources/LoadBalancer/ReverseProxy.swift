@@ -172,6 +172,16 @@ public final class ReverseProxy: Sendable {
         return results?.allSatisfy { $0 } ?? false
     }
 
+    /// Whether every event loop has begun shutting down its clients (``stop(gracePeriod:)``).
+    var isQuiescing: Bool {
+        get async {
+            for pool in poolList {
+                guard (try? await pool.eventLoop.submit({ pool.value.isQuiescing }).get()) == true else { return false }
+            }
+            return true
+        }
+    }
+
     /// Counters since creation, summed over event loops.
     public var stats: ProxyStats {
         var total = ProxyStats()

@@ -69,6 +69,7 @@ struct ProxyDrainingTests {
             try await backends[0].wait { $0.inFlight == 1 }
             // The request is in flight when the stop begins; it is answered during the stop.
             async let stopped: Void = proxy.stop(gracePeriod: .seconds(30))
+            while !(await proxy.isQuiescing) { await Task.yield() }
             backends[0].release()
             try await stopped
             let response = try await slow
