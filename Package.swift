@@ -26,11 +26,14 @@ let package = Package(
         // zlib from the system (Debian: zlib1g-dev): deflate/inflate and crc32.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // Pure disk and archive formats: kernel detection, MBR, FAT32, GRUB config, oldgnu sparse tar, gzip.
-        .target(name: "DiskImage", dependencies: ["CZlib"]),
+        // Plumbing every module shares: the user-facing error shape, atomic file writes, PATH
+        // search, file digests, RFC 3339 timestamps.
+        .target(name: "SortieSupport", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "DiskImage", dependencies: ["CZlib", "SortieSupport"]),
         // Building images from files: GRUB core.img cache, atomic output, reading images back.
-        .target(name: "ImageBuilder", dependencies: ["DiskImage"]),
+        .target(name: "ImageBuilder", dependencies: ["DiskImage", "SortieSupport"]),
         // QEMU as a typed command line, process supervision, QMP, acceleration probe.
-        .target(name: "Machine", dependencies: ["DiskImage", "ImageBuilder"]),
+        .target(name: "Machine", dependencies: ["DiskImage", "ImageBuilder", "SortieSupport"]),
         // Pure decisions of the control plane, with an injected clock: health, rollouts, autohealing, autoscaling.
         .target(name: "Rollout"),
         // The HTTP/1.1 reverse proxy behind global forwarding rules (SwiftNIO).
@@ -56,7 +59,7 @@ let package = Package(
         ]),
         // `sortie serve`: the Compute Engine and Cloud Storage REST APIs on one machine, state in SQLite.
         .target(name: "ControlPlane", dependencies: [
-            "DiskImage", "ImageBuilder", "Machine", "Rollout", "LoadBalancer", "StorageChecksums",
+            "DiskImage", "ImageBuilder", "Machine", "Rollout", "LoadBalancer", "StorageChecksums", "SortieSupport",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -65,12 +68,12 @@ let package = Package(
         ]),
         // `sortie.yml`: parsing with line-precise errors, validation, defaults, `${ENV}` secrets; the `sortie init` starter.
         .target(name: "DeployConfig", dependencies: [
-            "DiskImage", "Rollout",
+            "DiskImage", "Rollout", "SortieSupport",
             .product(name: "Yams", package: "Yams"),
         ]),
         // OAuth2 access tokens: service-account JWT (RS256), metadata server, gcloud, static tokens; sent over GCEClient's transport.
         .target(name: "GCEAuth", dependencies: [
-            "DiskImage", "ImageBuilder", "GCEClient",
+            "ImageBuilder", "GCEClient", "SortieSupport",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "_CryptoExtras", package: "swift-crypto"),
         ]),
@@ -78,16 +81,15 @@ let package = Package(
         .target(name: "Deploy", dependencies: ["DeployConfig", "GCEModel", "Rollout"]),
         // `sortie deploy` and the operating commands: the steps with their effects (build, boot, API calls).
         .target(name: "Pipeline", dependencies: [
-            "Deploy", "DeployConfig", "DiskImage", "ImageBuilder", "Machine", "GCEClient", "GCEModel", "GCEAuth",
-            .product(name: "Crypto", package: "swift-crypto"),
+            "Deploy", "DeployConfig", "DiskImage", "ImageBuilder", "Machine", "GCEClient", "GCEModel", "GCEAuth", "SortieSupport",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // `sortie ci`: GitHub Actions and CircleCI pipelines written from sortie.yml and sortie-ci.lock, pure.
-        .target(name: "CIPipeline", dependencies: ["DeployConfig", "DiskImage", "ImageBuilder", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "CIPipeline", dependencies: ["DeployConfig", "ImageBuilder", "SortieSupport"]),
         .executableTarget(
             name: "sortie",
             dependencies: [
-                "DiskImage", "ImageBuilder", "Machine", "ControlPlane", "DeployConfig", "GCEAuth", "Deploy", "Pipeline", "GCEClient", "GCEModel", "CIPipeline",
+                "DiskImage", "ImageBuilder", "Machine", "ControlPlane", "DeployConfig", "GCEAuth", "Deploy", "Pipeline", "GCEClient", "GCEModel", "CIPipeline", "SortieSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -95,6 +97,7 @@ let package = Package(
         ),
         // `scripts/bench lb`: a ReverseProxy in front of the backends named on its command line.
         .executableTarget(name: "sortie-lb-bench", dependencies: ["LoadBalancer"]),
+        .testTarget(name: "SortieSupportTests", dependencies: ["SortieSupport"]),
         .testTarget(name: "DiskImageTests", dependencies: ["DiskImage", "ImageBuilder"]),
         .testTarget(name: "MachineTests", dependencies: ["Machine"]),
         .testTarget(name: "ControlPlaneTests", dependencies: [

@@ -1,7 +1,7 @@
 import DeployConfig
-import DiskImage
 import Foundation
 import ImageBuilder
+import SortieSupport
 
 /// The files `sortie ci` reads and writes in a repository: where `sortie.yml` sits relative to
 /// the root, the lock beside it, the generated pipelines under the root.
@@ -14,7 +14,7 @@ public struct CIRepository: Sendable {
     public init(configFile: String, runner: any CommandRunner = SystemCommandRunner()) {
         self.configFile = configFile
         let directory = (configFile as NSString).deletingLastPathComponent
-        if let git = ["/usr/bin/git", "/usr/local/bin/git"].first(where: FileManager.default.isExecutableFile(atPath:)),
+        if let git = ExecutableSearch.find("git"),
            let result = try? runner.run(git, ["-C", directory, "rev-parse", "--show-toplevel"]), result.status == 0 {
             root = result.output.trimmingCharacters(in: .whitespacesAndNewlines)
         } else {
@@ -59,13 +59,10 @@ public struct CIRepository: Sendable {
     public func write(_ contents: String, to path: String) throws {
         let full = root + "/" + path
         try FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        let temporary = full + ".tmp-\(getpid())"
-        guard FileManager.default.createFile(atPath: temporary, contents: Data(contents.utf8)) else {
-            throw CIError("cannot write \(temporary)", hint: "check that the repository is writable")
-        }
-        guard rename(temporary, full) == 0 else {
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw CIError("cannot rename \(temporary) to \(full): \(String(cString: strerror(errno)))")
+        do {
+            try AtomicFile.write(contents, to: full)
+        } catch {
+            throw CIError(error.message, hint: "check that the repository is writable")
         }
     }
 

@@ -1,6 +1,6 @@
-import Crypto
 import Foundation
 import ImageBuilder
+import SortieSupport
 
 /// `sortie ci lock`: pins what the CI build depends on and records it in `sortie-ci.lock`.
 public struct CILocker: Sendable {
@@ -107,8 +107,5 @@ public struct CILocker: Sendable {
 
     func executable(_ name: String) -> String? { ExecutableSearch.find(name, environment: environment) }
 
-    func sha256(_ path: String) throws -> String {
-        guard let data = FileManager.default.contents(atPath: path) else { throw CIError("cannot read \(path)") }
-        return SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
-    }
+    func sha256(_ path: String) throws -> String { try FileDigest.sha256(path) }
 }

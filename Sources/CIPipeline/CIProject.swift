@@ -1,6 +1,6 @@
 import DeployConfig
-import DiskImage
 import Foundation
+import SortieSupport
 
 /// What the generators need to know about a project besides `sortie.yml`.
 public struct CIProject: Sendable, Equatable {
@@ -28,13 +28,5 @@ public struct CIProject: Sendable, Equatable {
     }
 }
 
-/// A CI file could not be written as asked.
-public struct CIError: UserFacingError, Sendable {
-    public var message: String
-    public var hint: String?
-
-    public init(_ message: String, hint: String? = nil) {
-        self.message = message
-        self.hint = hint
-    }
-}
+/// Why a CI pipeline cannot be written.
+public typealias CIError = UserError

@@ -1,5 +1,5 @@
-import DiskImage
 import Foundation
+import SortieSupport
 
 /// Names, ids and timestamps as GCE writes them.
 public enum Identifiers {
@@ -16,18 +16,7 @@ public enum Identifiers {
     public static func newID() -> String { String(UInt64.random(in: 1_000_000_000_000_000_000...UInt64.max)) }
 
     /// RFC 3339 with milliseconds and an explicit offset, like `2026-11-27T17:41:30.123+00:00`.
-    public static func timestamp(_ date: Date = Date()) -> String {
-        let ms = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
-        let seconds = ms / 1000
-        let days = seconds / 86_400
-        let rest = seconds % 86_400
-        let (year, month, day) = DOSTimestamp.civil(fromDays: days)
-        let (y, m, d) = (Int64(year), Int64(month), Int64(day))
-        func two(_ v: Int64) -> String { v < 10 ? "0\(v)" : "\(v)" }
-        let millis = ms % 1000
-        let milliText = millis < 10 ? "00\(millis)" : millis < 100 ? "0\(millis)" : "\(millis)"
-        return "\(y)-\(two(m))-\(two(d))T\(two(rest / 3600)):\(two(rest % 3600 / 60)):\(two(rest % 60)).\(milliText)+00:00"
-    }
+    public static func timestamp(_ date: Date = Date()) -> String { CivilTime.rfc3339(date) }
 
     /// A new operation name, unique and sortable like GCE's.
     public static func operationName() -> String {

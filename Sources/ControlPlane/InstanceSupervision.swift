@@ -2,6 +2,7 @@ import Foundation
 import ImageBuilder
 import Logging
 import Machine
+import SortieSupport
 
 /// Supervision of the VMs behind instances: launching QEMU, noticing its exit, powering it off
 /// (ACPI power button, then a kill), and at the plane's restart and shutdown adopting or stopping
@@ -27,7 +28,7 @@ extension InstanceRuntime {
             return PortForward(hostPort: Int(hostPort), guestPort: guestPort)
         }.sorted { $0.guestPort < $1.guestPort }
         unlink(qmpSocket(id))
-        guard let qemu = ExecutableLookup.find(command.executable) else {
+        guard let qemu = ExecutableSearch.find(command.executable) else {
             throw APIError(500, "backendError", "qemu-system-x86_64 is not installed on the plane's host (apt-get install qemu-system-x86)")
         }
         let log = open(directory(id) + "/qemu.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)

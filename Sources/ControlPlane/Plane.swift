@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import SortieSupport
 
 /// The local control plane: authenticates each request, routes it to the Compute or Storage
 /// handlers, and turns every failure into Google's error shape.
@@ -32,12 +33,11 @@ public final class Plane: Sendable {
             return text.trimmingCharacters(in: .whitespacesAndNewlines)
         }
         let token = "sortie-" + Identifiers.randomToken()
-        let fd = open(path + ".tmp", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        guard fd >= 0 else { throw APIError(500, "backendError", "cannot write \(path)") }
-        _ = token.withCString { write(fd, $0, strlen($0)) }
-        fsync(fd)
-        close(fd)
-        guard rename(path + ".tmp", path) == 0 else { throw APIError(500, "backendError", "cannot write \(path)") }
+        do {
+            try AtomicFile.write(token, to: path, permissions: 0o600)
+        } catch {
+            throw APIError(500, "backendError", error.message)
+        }
         return token
     }
 

@@ -1,4 +1,4 @@
-import DiskImage
+import SortieSupport
 
 /// A problem in `sortie.yml`: where it is (file, line, key path), what is wrong and what is expected.
 ///

@@ -1,3 +1,5 @@
+import SortieSupport
+
 /// Random access to a disk's bytes, whatever holds them.
 public protocol DiskReader: AnyObject {
     var size: UInt64 { get }

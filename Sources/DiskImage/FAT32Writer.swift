@@ -1,3 +1,5 @@
+import SortieSupport
+
 /// A file to place on a FAT volume, by its path (e.g. `["BOOT", "GRUB", "GRUB.CFG"]`). A name
 /// that is not an upper-case 8.3 name gets a VFAT long name and a short alias (`MULTIB~1.MOD`).
 public struct FATFile: Sendable {

@@ -1,3 +1,5 @@
+import SortieSupport
+
 /// Reads files from a FAT16 or FAT32 partition, for `sortie image inspect` and tests.
 public final class FATReader {
     public struct Entry: Equatable, Sendable {

@@ -1,4 +1,5 @@
 import Foundation
+import SortieSupport
 
 /// The GRUB configuration Sortie writes: the early config baked into core.img, and the per-image
 /// `grub.cfg` on the FAT partition.

@@ -1,4 +1,5 @@
 import CZlib
+import SortieSupport
 
 /// Decompresses a gzip stream (one or more members) from another source.
 public final class GzipReader: ByteSource {

@@ -1,4 +1,5 @@
 import CZlib
+import SortieSupport
 
 /// Everything that determines an image's bytes. Two equal specs give byte-identical images.
 public struct ImageSpec: Sendable {

@@ -1,3 +1,5 @@
+import SortieSupport
+
 /// What kind of bootable kernel a file is, as far as the boot loader is concerned.
 public enum KernelKind: Equatable, Sendable {
     /// An ELF (or a.out-kludge flat binary) with a Multiboot v1 header: Solo5 `virtio`,

@@ -1,6 +1,7 @@
 import CZlib
 import Dispatch
 import Foundation
+import SortieSupport
 
 /// A gzip compressor that deflates fixed-size chunks on several cores and joins them into one
 /// ordinary gzip member, the way pigz does.

@@ -1,3 +1,5 @@
+import SortieSupport
+
 /// Reads tar archives member by member, including GNU sparse members, to check and unpack images.
 public final class TarReader {
     /// The header dialect a member was written in.

@@ -1,5 +1,6 @@
 import Foundation
 import ImageBuilder
+import SortieSupport
 
 extension CredentialFacts {
     /// The facts of this machine: GCE when `GCE_METADATA_HOST` is set or the DMI product name

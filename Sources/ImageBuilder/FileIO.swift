@@ -1,16 +1,9 @@
 import DiskImage
 import Foundation
+import SortieSupport
 
-/// A problem with a file the user named: missing, a directory, unreadable, unwritable.
-public struct FileError: UserFacingError {
-    public let message: String
-    public let hint: String?
-
-    public init(_ message: String, hint: String? = nil) {
-        self.message = message
-        self.hint = hint
-    }
-}
+/// A file that could not be read or written, named with the cause.
+public typealias FileError = UserError
 
 /// Reading and writing files with messages that name the file and the cause.
 public enum FileIO {

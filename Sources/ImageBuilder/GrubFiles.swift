@@ -1,5 +1,6 @@
 import DiskImage
 import Foundation
+import SortieSupport
 
 /// GRUB 2 for BIOS (Debian's grub-pc-bin): `boot.img`, a `core.img` made once by grub-mkimage and
 /// cached, since it depends only on the GRUB build and Sortie's fixed early config, and the module
@@ -66,7 +67,7 @@ public struct GrubFiles: Sendable {
             return GrubFiles(bootImage: boot, coreImage: core, coreDeflated: deflated(core, cache: cached), fromCache: true,
                              dependencies: dependencies, moduleDirectory: dir)
         }
-        guard let mkimage = location.mkimage ?? ExecutableLookup.find("grub-mkimage") else {
+        guard let mkimage = location.mkimage ?? ExecutableSearch.find("grub-mkimage") else {
             throw FileError("grub-mkimage is not installed", hint: "install it with `apt-get install grub-pc-bin grub-common`")
         }
         try FileManager.default.createDirectory(atPath: location.cacheDirectory, withIntermediateDirectories: true)

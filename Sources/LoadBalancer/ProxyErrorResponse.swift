@@ -35,12 +35,7 @@ enum ProxyErrorResponse {
         out.writeString("\(status.code) \(status.reasonPhrase)\r\n")
         out.writeStaticString("Content-Type: text/plain; charset=utf-8\r\nCache-Control: no-store\r\n")
         out.writeString("Content-Length: \(body.utf8.count)\r\n")
-        if !keepAlive {
-            out.writeStaticString("Connection: close\r\n")
-        } else if minorVersion == 0 {
-            out.writeStaticString("Connection: keep-alive\r\n")
-        }
-        out.writeStaticString("\r\n")
+        ResponseHeadWriter.writeConnectionAndEnd(keepAlive: keepAlive, clientMinorVersion: minorVersion, into: &out)
         out.writeString(body)
     }
 }

@@ -50,6 +50,12 @@ enum ResponseHeadWriter {
         }
         out.writeString(via)
         out.writeStaticString("\r\n")
+        writeConnectionAndEnd(keepAlive: keepAlive, clientMinorVersion: clientMinorVersion, into: &out)
+    }
+
+    /// Ends a head for a client: `Connection: close` when its connection closes after this
+    /// response, `Connection: keep-alive` when an HTTP/1.0 client's stays open, then the empty line.
+    static func writeConnectionAndEnd(keepAlive: Bool, clientMinorVersion: Int, into out: inout ByteBuffer) {
         if !keepAlive {
             out.writeStaticString("Connection: close\r\n")
         } else if clientMinorVersion == 0 {

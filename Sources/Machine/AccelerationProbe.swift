@@ -1,6 +1,7 @@
 import DiskImage
 import Foundation
 import ImageBuilder
+import SortieSupport
 
 /// Decides whether KVM really runs guests here, by booting a tiny kernel under KVM with a time
 /// limit, and remembers the verdict.
@@ -43,10 +44,8 @@ public struct AccelerationProbe: Sendable {
         }
         let verdict = try await probe(key: key)
         try? FileManager.default.createDirectory(atPath: cacheDirectory, withIntermediateDirectories: true)
-        if let data = try? JSONEncoder().encode(verdict) {
-            let temporary = cacheFile + ".tmp-\(getpid())"
-            if FileManager.default.createFile(atPath: temporary, contents: data) { rename(temporary, cacheFile) }
-        }
+        // A cache: a failed write only means probing again next time.
+        if let data = try? JSONEncoder().encode(verdict) { try? AtomicFile.write(data, to: cacheFile) }
         return verdict
     }
 
@@ -80,7 +79,7 @@ public struct AccelerationProbe: Sendable {
         uname(&name)
         let release = withUnsafeBytes(of: &name.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
         var st = stat()
-        let qemu = ExecutableLookup.find("qemu-system-x86_64") ?? "none"
+        let qemu = ExecutableSearch.find("qemu-system-x86_64") ?? "none"
         stat(qemu, &st)
         var kvm = stat()
         stat(kvmDevice, &kvm)

@@ -1,5 +1,6 @@
 import Foundation
 import ImageBuilder
+import SortieSupport
 
 /// One running QEMU process: started with a `QEMUCommand`, its serial console read from stdout,
 /// its QMP events and its exit delivered as `BootMonitor.Event`s. It is killed when stopped or
@@ -17,7 +18,7 @@ public final class GuestProcess: @unchecked Sendable {
 
     /// Starts QEMU and delivers everything it reports to `events`.
     public func start(events: AsyncStream<BootMonitor.Event>.Continuation) throws {
-        guard let qemu = ExecutableLookup.find(command.executable) else {
+        guard let qemu = ExecutableSearch.find(command.executable) else {
             throw MachineError("\(command.executable) is not installed", hint: "install QEMU with `apt-get install qemu-system-x86`")
         }
         let outPipe = try Self.pipe(), errPipe = try Self.pipe()

@@ -2,6 +2,7 @@ import Foundation
 import ImageBuilder
 #if canImport(Glibc)
 import Glibc
+import SortieSupport
 #endif
 
 /// A child process started with posix_spawn from a thread of its own, which then waits for it.
@@ -22,7 +23,7 @@ public final class SpawnedProcess: @unchecked Sendable {
     public init(executable: String, arguments: [String], stdin: Int32? = nil, stdout: Int32, stderr: Int32,
                 newSession: Bool = false, dieWithParent: Bool = false,
                 onExit: @escaping @Sendable (Int32) -> Void = { _ in }) throws {
-        let setpriv = dieWithParent ? ExecutableLookup.find("setpriv") : nil
+        let setpriv = dieWithParent ? ExecutableSearch.find("setpriv") : nil
         let argv = setpriv.map { [$0, "--pdeathsig", "KILL", "--", executable] } ?? [executable]
         let allArguments = argv + arguments
         let path = setpriv ?? executable

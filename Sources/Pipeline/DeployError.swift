@@ -1,5 +1,6 @@
 import DiskImage
 import GCEClient
+import SortieSupport
 
 /// A pipeline failure the user can act on: which step, why, what to try next, and for a guest
 /// that did not come up, the tail of its serial console.

@@ -3,6 +3,7 @@ import DeployConfig
 import DiskImage
 import Foundation
 import ImageBuilder
+import SortieSupport
 
 /// A release built on this machine: its content-addressed archive and where it came from.
 public struct PreparedRelease: Sendable, Equatable {

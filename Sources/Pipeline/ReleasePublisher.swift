@@ -2,6 +2,7 @@ import Deploy
 import Foundation
 import GCEClient
 import GCEModel
+import SortieSupport
 
 /// Steps 3 and 4 of a deploy: the archive into the bucket (content-addressed, resumable, never
 /// overwriting) and the image registered from it in the app's family. Both are idempotent, so a
@@ -153,13 +154,10 @@ enum SessionFile {
     static func write(_ session: UploadSession, to path: String) throws {
         let directory = (path as NSString).deletingLastPathComponent
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let temporary = path + ".tmp-\(getpid())"
-        let data = try JSONEncoder().encode(session)
-        guard FileManager.default.createFile(atPath: temporary, contents: data, attributes: [.posixPermissions: 0o600]) else {
-            throw DeployError(step: "upload", reason: "cannot write \(temporary)", hint: "check that the project directory is writable")
-        }
-        guard rename(temporary, path) == 0 else {
-            throw DeployError(step: "upload", reason: "cannot rename \(temporary) to \(path): \(String(cString: strerror(errno)))")
+        do {
+            try AtomicFile.write(try JSONEncoder().encode(session), to: path, permissions: 0o600)
+        } catch let error as AtomicFile.WriteError {
+            throw DeployError(step: "upload", reason: error.message, hint: "check that the project directory is writable")
         }
     }
 }

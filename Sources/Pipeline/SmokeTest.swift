@@ -3,6 +3,7 @@ import DiskImage
 import Foundation
 import ImageBuilder
 import Machine
+import SortieSupport
 
 /// Step 2 of a deploy: boots the archive here, with GCE's virtual hardware, and requires the
 /// configured line on its console before anything is uploaded.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import DiskImage
 import Foundation
+import SortieSupport
 
 /// Runs a command body, printing user-facing errors as `error: ...` / `hint: ...` on stderr and
 /// exiting with status 1. Programming errors are not caught.

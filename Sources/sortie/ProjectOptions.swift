@@ -5,6 +5,7 @@ import DiskImage
 import Foundation
 import Logging
 import Pipeline
+import SortieSupport
 
 /// `--config` and `--target`, shared by deploy and the operating commands.
 struct ProjectOptions: ParsableArguments {

@@ -5,6 +5,7 @@ import Foundation
 import Hummingbird
 import Logging
 import Machine
+import SortieSupport
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -114,7 +115,7 @@ struct ServeCommand: AsyncParsableCommand {
             } catch let error as UserFacingError {
                 throw error
             } catch {
-                throw PlaneStartError(message: "cannot open the data directory \(dataDirectory): \(error)",
+                throw UserError("cannot open the data directory \(dataDirectory): \(error)",
                                       hint: "check that it is writable, or choose another with --data")
             }
         }
@@ -125,7 +126,7 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
         } catch {
-            printError(PlaneStartError(message: "the server stopped: \(error)", hint: "is another process using \(listen)? Choose another port with --listen"))
+            printError(UserError("the server stopped: \(error)", hint: "is another process using \(listen)? Choose another port with --listen"))
             await plane.shutdown(grace: shutdownGrace)
             throw ExitCode(1)
         }
@@ -135,7 +136,3 @@ struct ServeCommand: AsyncParsableCommand {
     }
 }
 
-struct PlaneStartError: UserFacingError {
-    let message: String
-    let hint: String?
-}

@@ -14,8 +14,8 @@ final class CapturedLog: LogHandler, @unchecked Sendable {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
-    func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
-        messages.withLock { $0.append("\(level): \(message)") }
+    func log(event: LogEvent) {
+        messages.withLock { $0.append("\(event.level): \(event.message)") }
     }
 }
 

@@ -15,3 +15,16 @@ extension UserFacingError {
         return message
     }
 }
+
+/// The one shape of a user-facing error: what went wrong and what to try. Modules name it after
+/// their concern (`MachineError`, `FileError`, `AuthError`, `CIError`), so a signature still says
+/// where an error comes from.
+public struct UserError: UserFacingError, Equatable, Sendable {
+    public let message: String
+    public let hint: String?
+
+    public init(_ message: String, hint: String? = nil) {
+        self.message = message
+        self.hint = hint
+    }
+}
