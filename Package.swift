@@ -3,7 +3,8 @@ import PackageDescription
 
 let package = Package(
     name: "Sortie",
-    platforms: [.macOS(.v14)],
+    // Synchronization.Mutex needs macOS 15; the VM and plane code runs on Linux only (Glibc, QEMU).
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "sortie", targets: ["sortie"]),
         .library(name: "DiskImage", targets: ["DiskImage"]),
@@ -38,6 +39,7 @@ let package = Package(
         .target(name: "Rollout"),
         // The HTTP/1.1 reverse proxy behind global forwarding rules (SwiftNIO).
         .target(name: "LoadBalancer", dependencies: [
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -119,6 +121,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         ]),
         .testTarget(name: "SortieTests", dependencies: ["DiskImage", "ImageBuilder", "Machine", "DeployConfig"]),
         .testTarget(name: "DeployConfigTests", dependencies: ["DeployConfig", "DiskImage"]),

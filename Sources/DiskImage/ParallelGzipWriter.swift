@@ -2,6 +2,7 @@ import CZlib
 import Dispatch
 import Foundation
 import SortieSupport
+import Synchronization
 
 /// A gzip compressor that deflates fixed-size chunks on several cores and joins them into one
 /// ordinary gzip member, the way pigz does.
@@ -154,11 +155,11 @@ public final class ParallelGzipWriter: ByteSink {
         group.wait()
     }
 
-    private final class Counter: @unchecked Sendable {
-        private let lock = NSLock()
-        private var value = 0
+    /// The next chunk a worker thread takes.
+    private final class Counter: Sendable {
+        private let value = Mutex(0)
         func take(below limit: Int) -> Int? {
-            lock.withLock {
+            value.withLock { value in
                 guard value < limit else { return nil }
                 defer { value += 1 }
                 return value
@@ -167,6 +168,8 @@ public final class ParallelGzipWriter: ByteSink {
     }
 
     /// Slots written by the worker threads, one each; read only after they have all finished.
+    /// `@unchecked`: the threads write disjoint slots of a buffer whose size never changes, and
+    /// the reader waits for them all (a dispatch group), so no lock is needed or taken.
     private final class Results: @unchecked Sendable {
         var values: [([UInt8], UInt)?]
         init(count: Int) { values = Array(repeating: nil, count: count) }

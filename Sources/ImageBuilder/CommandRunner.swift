@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The result of running a program to completion.
 public struct CommandResult: Sendable {
@@ -45,9 +46,9 @@ public struct SystemCommandRunner: CommandRunner {
     }
 }
 
-private final class LockedData: @unchecked Sendable {
-    private let lock = NSLock()
-    private var data = Data()
-    func set(_ d: Data) { lock.withLock { data = d } }
-    func get() -> Data { lock.withLock { data } }
+/// The standard error a reader thread collects while the caller reads standard output.
+private final class LockedData: Sendable {
+    private let data = Mutex(Data())
+    func set(_ d: Data) { data.withLock { $0 = d } }
+    func get() -> Data { data.withLock { $0 } }
 }

@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -37,9 +38,9 @@ final class EventLoopPool {
     let eventLoop: any EventLoop
     let configuration: ProxyConfiguration
     /// Written once per finished request on this loop, read by ``ReverseProxy/stats``.
-    let counters = Locked(ProxyStats())
+    let counters = NIOLockedValueBox(ProxyStats())
 
-    private let shared: Locked<BackendSnapshot>
+    private let shared: NIOLockedValueBox<BackendSnapshot>
     private let connector: BackendConnector
     private let cooldown: TimeAmount
 
@@ -71,7 +72,7 @@ final class EventLoopPool {
     /// `EmbeddedChannel`s.
     typealias BackendConnector = (_ backend: Backend, _ address: SocketAddress?) -> EventLoopFuture<any Channel>
 
-    init(eventLoop: any EventLoop, configuration: ProxyConfiguration, shared: Locked<BackendSnapshot>,
+    init(eventLoop: any EventLoop, configuration: ProxyConfiguration, shared: NIOLockedValueBox<BackendSnapshot>,
          connector: BackendConnector? = nil) {
         self.eventLoop = eventLoop
         self.configuration = configuration
@@ -102,7 +103,7 @@ final class EventLoopPool {
     func refresh() {
         eventLoop.assertInEventLoop()
         let generation = self.generation
-        guard let snapshot = shared.withLock({ $0.generation == generation ? nil : $0 }) else { return }
+        guard let snapshot = shared.withLockedValue({ $0.generation == generation ? nil : $0 }) else { return }
         self.generation = snapshot.generation
         var previous = slots
         var next: [BackendSlot] = []
@@ -321,7 +322,7 @@ final class EventLoopPool {
     // MARK: Counters
 
     func recordResponse(from backend: Backend, retries: Int) {
-        counters.withLock {
+        counters.withLockedValue {
             $0.requests += 1
             $0.retries += retries
             $0.perBackend[backend.id, default: 0] += 1
@@ -329,7 +330,7 @@ final class EventLoopPool {
     }
 
     func recordProxyResponse(_ response: ProxyErrorResponse, retries: Int) {
-        counters.withLock {
+        counters.withLockedValue {
             $0.requests += 1
             $0.retries += retries
             if response.isProxyFailure { $0.failures += 1 }
@@ -337,7 +338,7 @@ final class EventLoopPool {
     }
 
     func recordAbort(retries: Int) {
-        counters.withLock {
+        counters.withLockedValue {
             $0.requests += 1
             $0.retries += retries
             $0.aborted += 1

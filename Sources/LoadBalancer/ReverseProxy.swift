@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -27,9 +28,9 @@ public final class ReverseProxy: Sendable {
     private let pools: [ObjectIdentifier: NIOLoopBoundBox<EventLoopPool>]
     private let poolList: [NIOLoopBoundBox<EventLoopPool>]
     /// Each pool's counters, the one part read from other threads.
-    private let counters: [Locked<ProxyStats>]
-    private let backendSet: Locked<BackendSnapshot>
-    private let lifecycle = Locked(Lifecycle.idle)
+    private let counters: [NIOLockedValueBox<ProxyStats>]
+    private let backendSet: NIOLockedValueBox<BackendSnapshot>
+    private let lifecycle = NIOLockedValueBox(Lifecycle.idle)
 
     private enum Lifecycle {
         case idle
@@ -44,11 +45,11 @@ public final class ReverseProxy: Sendable {
     ) {
         self.configuration = configuration
         self.group = group
-        let backendSet = Locked(BackendSnapshot())
+        let backendSet = NIOLockedValueBox(BackendSnapshot())
         self.backendSet = backendSet
         var pools: [ObjectIdentifier: NIOLoopBoundBox<EventLoopPool>] = [:]
         var poolList: [NIOLoopBoundBox<EventLoopPool>] = []
-        var counters: [Locked<ProxyStats>] = []
+        var counters: [NIOLockedValueBox<ProxyStats>] = []
         for eventLoop in group.makeIterator() {
             let pool = EventLoopPool(eventLoop: eventLoop, configuration: configuration, shared: backendSet)
             counters.append(pool.counters)
@@ -64,7 +65,7 @@ public final class ReverseProxy: Sendable {
 
     /// Starts listening on ``ProxyConfiguration/host`` and returns the bound port.
     public func start() async throws -> Int {
-        try lifecycle.withLock { state in
+        try lifecycle.withLockedValue { state in
             guard case .idle = state else { throw ReverseProxyError.alreadyStarted }
             state = .starting
         }
@@ -95,17 +96,17 @@ public final class ReverseProxy: Sendable {
         do {
             channel = try await bootstrap.bind(host: configuration.host, port: configuration.port).get()
         } catch {
-            lifecycle.withLock { $0 = .idle }
+            lifecycle.withLockedValue { $0 = .idle }
             throw error
         }
         let port = channel.localAddress?.port ?? configuration.port
-        lifecycle.withLock { $0 = .running(channel, port: port) }
+        lifecycle.withLockedValue { $0 = .running(channel, port: port) }
         return port
     }
 
     /// The bound port while running.
     public var port: Int? {
-        lifecycle.withLock {
+        lifecycle.withLockedValue {
             if case .running(_, let port) = $0 { return port }
             return nil
         }
@@ -113,12 +114,12 @@ public final class ReverseProxy: Sendable {
 
     /// The current healthy set: every backend of every service, each once.
     public var backends: [Backend] {
-        backendSet.withLock { $0.backends }
+        backendSet.withLockedValue { $0.backends }
     }
 
     /// The current routes and each service's healthy set.
     public var routes: (table: RouteTable, backends: [String: [Backend]]) {
-        backendSet.withLock { ($0.routes, $0.services) }
+        backendSet.withLockedValue { ($0.routes, $0.services) }
     }
 
     /// Replaces the healthy set of the single service every request goes to. Requests dispatched
@@ -139,7 +140,7 @@ public final class ReverseProxy: Sendable {
             var seen = Set<Backend>()
             services[service] = list.filter { seen.insert($0).inserted }
         }
-        backendSet.withLock {
+        backendSet.withLockedValue {
             $0.generation += 1
             $0.routes = table
             $0.services = services
@@ -155,7 +156,7 @@ public final class ReverseProxy: Sendable {
     /// nothing was left in flight.
     @discardableResult
     public func drain(_ backendID: String, timeout: Duration) async -> Bool {
-        backendSet.withLock { set in
+        backendSet.withLockedValue { set in
             guard set.backends.contains(where: { $0.id == backendID }) else { return }
             for service in set.services.keys { set.services[service]!.removeAll { $0.id == backendID } }
             set.generation += 1
@@ -186,7 +187,7 @@ public final class ReverseProxy: Sendable {
     public var stats: ProxyStats {
         var total = ProxyStats()
         for counter in counters {
-            total.add(counter.withLock { $0 })
+            total.add(counter.withLockedValue { $0 })
         }
         return total
     }
@@ -195,7 +196,7 @@ public final class ReverseProxy: Sendable {
     /// after which remaining client connections are closed), closes idle client and backend
     /// connections, and returns when no client connection is left.
     public func stop(gracePeriod: Duration = .seconds(30)) async throws {
-        let listener: (any Channel)? = lifecycle.withLock { state in
+        let listener: (any Channel)? = lifecycle.withLockedValue { state in
             defer { state = .stopped }
             if case .running(let channel, _) = state { return channel }
             return nil

@@ -1,6 +1,7 @@
 import Foundation
 import ImageBuilder
 import SortieSupport
+import Synchronization
 
 /// One running QEMU process: started with a `QEMUCommand`, its serial console read from stdout,
 /// its QMP events and its exit delivered as `BootMonitor.Event`s. It is killed when stopped or
@@ -92,9 +93,9 @@ public final class GuestProcess: @unchecked Sendable {
     }
 }
 
-final class LockedBuffer: @unchecked Sendable {
-    private let lock = NSLock()
-    private var bytes: [UInt8] = []
-    func append(_ more: [UInt8]) { lock.withLock { bytes += more } }
-    var text: String { lock.withLock { String(decoding: bytes, as: UTF8.self) } }
+/// Output a reader thread appends while others read it.
+final class LockedBuffer: Sendable {
+    private let bytes = Mutex<[UInt8]>([])
+    func append(_ more: [UInt8]) { bytes.withLock { $0 += more } }
+    var text: String { bytes.withLock { String(decoding: $0, as: UTF8.self) } }
 }

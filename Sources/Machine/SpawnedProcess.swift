@@ -3,6 +3,7 @@ import ImageBuilder
 #if canImport(Glibc)
 import Glibc
 import SortieSupport
+import Synchronization
 #endif
 
 /// A child process started with posix_spawn from a thread of its own, which then waits for it.
@@ -62,8 +63,7 @@ public final class SpawnedProcess: @unchecked Sendable {
             var pid: pid_t = 0
             let rc = posix_spawn(&pid, path, &fileActions, &attributes, cArgs, environ)
             close(devNull)
-            box.pid = rc == 0 ? pid : -1
-            box.error = rc
+            box.started(pid: rc == 0 ? pid : -1, error: rc)
             started.signal()
             guard rc == 0 else { return }
             var status: Int32 = 0
@@ -75,10 +75,11 @@ public final class SpawnedProcess: @unchecked Sendable {
         }
         thread.start()
         started.wait()
-        guard box.pid > 0 else {
-            throw MachineError("cannot start \(executable): \(String(cString: strerror(box.error)))")
+        let outcome = box.spawn
+        guard outcome.pid > 0 else {
+            throw MachineError("cannot start \(executable): \(String(cString: strerror(outcome.error)))")
         }
-        pid = box.pid
+        pid = outcome.pid
         resultBox = box
     }
 
@@ -142,11 +143,11 @@ public final class SpawnedProcess: @unchecked Sendable {
     }
 }
 
-private final class SpawnResult: @unchecked Sendable {
-    private let lock = NSLock()
-    var pid: pid_t = 0
-    var error: Int32 = 0
-    private var _status: Int32?
-    var status: Int32? { lock.withLock { _status } }
-    func finish(_ code: Int32) { lock.withLock { _status = code } }
+/// What the spawning thread learns: the child's pid (or the spawn's error), then its exit status.
+private final class SpawnResult: Sendable {
+    private let state = Mutex<(pid: pid_t, error: Int32, status: Int32?)>((0, 0, nil))
+    var spawn: (pid: pid_t, error: Int32) { state.withLock { ($0.pid, $0.error) } }
+    var status: Int32? { state.withLock { $0.status } }
+    func started(pid: pid_t, error: Int32) { state.withLock { $0.pid = pid; $0.error = error } }
+    func finish(_ code: Int32) { state.withLock { $0.status = code } }
 }

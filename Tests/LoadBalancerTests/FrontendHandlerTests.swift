@@ -1,3 +1,5 @@
+import Foundation
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOEmbedded
 import NIOHTTP1
@@ -25,7 +27,7 @@ import Testing
         try client.receive("GET /y HTTP/1.1\r\nHost: site\r\n\r\n")
         #expect(proxy.connections.count == 1)
         #expect(try backend.written().hasPrefix("GET /y HTTP/1.1"))
-        #expect(proxy.pool.counters.withLock { $0.requests } == 1)
+        #expect(proxy.pool.counters.withLockedValue { $0.requests } == 1)
     }
 
     @Test func pipelinedRequestsGoOneAtATimeInOrder() throws {
@@ -55,7 +57,7 @@ import Testing
         #expect(try second.channel.written().hasPrefix("GET / "))
         try second.channel.receive(Self.ok)
         #expect(try client.written().hasPrefix("HTTP/1.1 200 OK"))
-        #expect(proxy.pool.counters.withLock { $0.retries } == 1)
+        #expect(proxy.pool.counters.withLockedValue { $0.retries } == 1)
     }
 
     @Test func aPostWhoseBackendHangsUpGets502() throws {
@@ -89,7 +91,7 @@ import Testing
         #expect(try client.written().hasSuffix("half"))
         try backend.close().wait()
         #expect(!client.isActive, "a response that cannot be completed ends with the connection")
-        #expect(proxy.pool.counters.withLock { $0.aborted } == 1)
+        #expect(proxy.pool.counters.withLockedValue { $0.aborted } == 1)
     }
 
     @Test func aClientLeavingMidResponseClosesTheBackendConnection() throws {
@@ -100,7 +102,7 @@ import Testing
         try backend.receive("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhalf")
         try client.close().wait()
         #expect(!backend.isActive, "the rest of that response can never be used")
-        #expect(proxy.pool.counters.withLock { $0.aborted } == 1)
+        #expect(proxy.pool.counters.withLockedValue { $0.aborted } == 1)
     }
 
     @Test func expectContinueIsAnsweredBeforeTheBodyIsForwarded() throws {
@@ -195,7 +197,7 @@ import Testing
         try client.receive("GET / HTTP/1.1\r\nHost: h\r\n\r\n")
         try #require(proxy.connection(to: "a")).receive(Self.ok)
         #expect(try client.written().hasPrefix("HTTP/1.1 200 OK"))
-        #expect(proxy.pool.counters.withLock { ($0.failures, $0.retries) } == (1, 0))
+        #expect(proxy.pool.counters.withLockedValue { ($0.failures, $0.retries) } == (1, 0))
     }
 
     @Test func aPooledConnectionTheBackendClosedIsNotUsed() throws {
@@ -211,7 +213,7 @@ import Testing
         #expect(proxy.connections.count == 2)
         try #require(proxy.connection(to: "a")).receive(Self.ok)
         #expect(try client.written().hasPrefix("HTTP/1.1 200 OK"))
-        #expect(proxy.pool.counters.withLock { $0.retries } == 0)
+        #expect(proxy.pool.counters.withLockedValue { $0.retries } == 0)
     }
 
     @Test func aPooledConnectionClosedAsTheRequestArrivesIsRetriedFresh() throws {
@@ -229,7 +231,7 @@ import Testing
         #expect(proxy.connections.count == 2, "resent on a fresh connection")
         try fresh.channel.receive(Self.ok)
         #expect(try client.written().hasPrefix("HTTP/1.1 200 OK"))
-        #expect(proxy.pool.counters.withLock { ($0.retries, $0.failures) } == (1, 0))
+        #expect(proxy.pool.counters.withLockedValue { ($0.retries, $0.failures) } == (1, 0))
     }
 
     @Test func anIdleClientIsClosedAfterTheIdleTimeout() throws {
@@ -259,11 +261,11 @@ import Testing
         proxy.setBackends(["b", "a"].filter { $0 != first.backend.id })
         proxy.pool.refresh()
         let drained = proxy.pool.waitUntilDrained(first.backend.id, deadline: proxy.loop.now + .seconds(30))
-        let result = Locked<Bool?>(nil)
-        drained.whenSuccess { value in result.withLock { $0 = value } }
-        #expect(result.withLock { $0 } == nil, "a request is still in flight")
+        let result = NIOLockedValueBox<Bool?>(nil)
+        drained.whenSuccess { value in result.withLockedValue { $0 = value } }
+        #expect(result.withLockedValue { $0 } == nil, "a request is still in flight")
         try first.channel.receive(Self.ok)
-        #expect(result.withLock { $0 } == true)
+        #expect(result.withLockedValue { $0 } == true)
         #expect(!first.channel.isActive, "a removed backend's connection is not pooled")
     }
 
@@ -273,12 +275,12 @@ import Testing
         try client.receive("GET / HTTP/1.1\r\nHost: h\r\n\r\n")
         proxy.setBackends([])
         proxy.pool.refresh()
-        let result = Locked<Bool?>(nil)
-        proxy.pool.waitUntilDrained("a", deadline: proxy.loop.now + .seconds(5)).whenSuccess { value in result.withLock { $0 = value } }
+        let result = NIOLockedValueBox<Bool?>(nil)
+        proxy.pool.waitUntilDrained("a", deadline: proxy.loop.now + .seconds(5)).whenSuccess { value in result.withLockedValue { $0 = value } }
         proxy.loop.advanceTime(by: .seconds(4))
-        #expect(result.withLock { $0 } == nil)
+        #expect(result.withLockedValue { $0 } == nil)
         proxy.loop.advanceTime(by: .seconds(1))
-        #expect(result.withLock { $0 } == false)
+        #expect(result.withLockedValue { $0 } == false)
         // Giving up does not cut the request: it completes once the backend answers.
         try #require(proxy.connection(to: "a")).receive(Self.ok)
         #expect(try client.written().hasPrefix("HTTP/1.1 200 OK"))
@@ -289,25 +291,25 @@ import Testing
         let idle = proxy.client()
         let busy = proxy.client()
         try busy.receive("GET / HTTP/1.1\r\nHost: h\r\n\r\n")
-        let done = Locked(false)
-        proxy.pool.quiesce(deadline: proxy.loop.now + .seconds(30)).whenSuccess { done.withLock { $0 = true } }
+        let done = NIOLockedValueBox(false)
+        proxy.pool.quiesce(deadline: proxy.loop.now + .seconds(30)).whenSuccess { done.withLockedValue { $0 = true } }
         #expect(!idle.isActive)
-        #expect(busy.isActive && !done.withLock { $0 })
+        #expect(busy.isActive && !done.withLockedValue { $0 })
         try #require(proxy.connection(to: "a")).receive(Self.ok)
         #expect(try busy.written().contains("Connection: close\r\n"))
-        #expect(!busy.isActive && done.withLock { $0 })
+        #expect(!busy.isActive && done.withLockedValue { $0 })
     }
 
     @Test func quiescingCutsWhatIsLeftAtTheDeadline() throws {
         let proxy = EmbeddedProxy(backends: ["a"])
         let busy = proxy.client()
         try busy.receive("GET / HTTP/1.1\r\nHost: h\r\n\r\n")
-        let done = Locked(false)
-        proxy.pool.quiesce(deadline: proxy.loop.now + .seconds(10)).whenSuccess { done.withLock { $0 = true } }
+        let done = NIOLockedValueBox(false)
+        proxy.pool.quiesce(deadline: proxy.loop.now + .seconds(10)).whenSuccess { done.withLockedValue { $0 = true } }
         proxy.loop.advanceTime(by: .seconds(9))
         #expect(busy.isActive)
         proxy.loop.advanceTime(by: .seconds(1))
-        #expect(!busy.isActive && done.withLock { $0 })
+        #expect(!busy.isActive && done.withLockedValue { $0 })
     }
 
     @Test func aMalformedRequestGets400AndTheClose() throws {

@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import Testing
@@ -10,28 +11,28 @@ struct ProxyFailureTests {
     @Test func getsSurviveABackendStoppingMidway() async throws {
         try await withBackends(["a", "b"]) { backends in
             try await withProxy(backends: backends.map(\.backend)) { proxy, port in
-                let completed = Locked(0)
-                let failed = Locked(0)
+                let completed = NIOLockedValueBox(0)
+                let failed = NIOLockedValueBox(0)
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     for _ in 0..<4 {
                         group.addTask {
                             try await TestConnection.with(port: port) { connection in
                                 for _ in 0..<50 {
                                     let response = try await connection.request()
-                                    if response.status != .ok { failed.withLock { $0 += 1 } }
-                                    completed.withLock { $0 += 1 }
+                                    if response.status != .ok { failed.withLockedValue { $0 += 1 } }
+                                    completed.withLockedValue { $0 += 1 }
                                 }
                             }
                         }
                     }
                     group.addTask {
-                        while completed.withLock({ $0 }) < 100 { try await Task.sleep(for: .milliseconds(1)) }
+                        while completed.withLockedValue({ $0 }) < 100 { try await Task.sleep(for: .milliseconds(1)) }
                         await backends[1].stop()
                     }
                     try await group.waitForAll()
                 }
-                #expect(completed.withLock { $0 } == 200)
-                #expect(failed.withLock { $0 } == 0)
+                #expect(completed.withLockedValue { $0 } == 200)
+                #expect(failed.withLockedValue { $0 } == 0)
                 #expect(proxy.stats.failures == 0)
                 #expect(proxy.stats.perBackend.values.reduce(0, +) == 200)
             }

@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOEmbedded
 import NIOHTTP1
@@ -9,7 +10,7 @@ import NIOHTTP1
 /// wrote, and moves time by hand. No sockets, no sleeps.
 final class EmbeddedProxy {
     let loop = EmbeddedEventLoop()
-    let shared = Locked(BackendSnapshot())
+    let shared = NIOLockedValueBox(BackendSnapshot())
     private(set) var pool: EventLoopPool!
     /// Every backend connection opened, in order.
     private(set) var connections: [(backend: Backend, channel: EmbeddedChannel)] = []
@@ -34,7 +35,7 @@ final class EmbeddedProxy {
     }
 
     func setBackends(_ ids: [String]) {
-        shared.withLock {
+        shared.withLockedValue {
             $0.generation += 1
             $0.services = [BackendSnapshot.singleService: ids.map(Self.backend)]
         }

@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -32,13 +33,13 @@ final class TestBackend: Sendable {
     let port: Int
     let behaviour: Behaviour
     private let listener: any Channel
-    private let state: Locked<(counts: Counts, children: [ObjectIdentifier: any Channel])>
+    private let state: NIOLockedValueBox<(counts: Counts, children: [ObjectIdentifier: any Channel])>
 
     var backend: Backend { Backend(id: id, host: "127.0.0.1", port: port) }
-    var counts: Counts { state.withLock { $0.counts } }
+    var counts: Counts { state.withLockedValue { $0.counts } }
 
     private init(id: String, port: Int, behaviour: Behaviour, listener: any Channel,
-                 state: Locked<(counts: Counts, children: [ObjectIdentifier: any Channel])>) {
+                 state: NIOLockedValueBox<(counts: Counts, children: [ObjectIdentifier: any Channel])>) {
         self.id = id
         self.port = port
         self.behaviour = behaviour
@@ -47,17 +48,17 @@ final class TestBackend: Sendable {
     }
 
     static func start(_ id: String, behaviour: Behaviour = Behaviour()) async throws -> TestBackend {
-        let state = Locked((counts: Counts(), children: [ObjectIdentifier: any Channel]()))
+        let state = NIOLockedValueBox((counts: Counts(), children: [ObjectIdentifier: any Channel]()))
         let listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    state.withLock {
+                    state.withLockedValue {
                         $0.counts.connections += 1
                         $0.children[ObjectIdentifier(channel)] = channel
                     }
                     channel.closeFuture.whenComplete { _ in
-                        state.withLock { _ = $0.children.removeValue(forKey: ObjectIdentifier(channel)) }
+                        state.withLockedValue { _ = $0.children.removeValue(forKey: ObjectIdentifier(channel)) }
                     }
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
                     try channel.pipeline.syncOperations.addHandler(
@@ -71,7 +72,7 @@ final class TestBackend: Sendable {
     /// Stops listening and closes every connection: the instance is gone.
     func stop() async {
         try? await listener.close()
-        let children = state.withLock { Array($0.children.values) }
+        let children = state.withLockedValue { Array($0.children.values) }
         for child in children { try? await child.close() }
     }
 
@@ -88,7 +89,7 @@ final class TestBackend: Sendable {
 
     /// Lets every `/hold` request, present and future, be answered.
     func release() {
-        state.withLock { $0.counts.released = true }
+        state.withLockedValue { $0.counts.released = true }
     }
 
     /// A loopback port with nothing listening on it.
@@ -112,7 +113,7 @@ private final class TestBackendHandler: ChannelInboundHandler {
 
     let id: String
     let behaviour: TestBackend.Behaviour
-    let state: Locked<(counts: TestBackend.Counts, children: [ObjectIdentifier: any Channel])>
+    let state: NIOLockedValueBox<(counts: TestBackend.Counts, children: [ObjectIdentifier: any Channel])>
     private var head: HTTPRequestHead?
     private var bodyBytes = 0
     private var hasBody = false
@@ -120,7 +121,7 @@ private final class TestBackendHandler: ChannelInboundHandler {
     private var inFlight = false
 
     init(id: String, behaviour: TestBackend.Behaviour,
-         state: Locked<(counts: TestBackend.Counts, children: [ObjectIdentifier: any Channel])>) {
+         state: NIOLockedValueBox<(counts: TestBackend.Counts, children: [ObjectIdentifier: any Channel])>) {
         self.id = id
         self.behaviour = behaviour
         self.state = state
@@ -138,7 +139,7 @@ private final class TestBackendHandler: ChannelInboundHandler {
             bodyBytes = 0
             hasBody = false
             inFlight = true
-            state.withLock {
+            state.withLockedValue {
                 $0.counts.requests += 1
                 $0.counts.inFlight += 1
             }
@@ -155,7 +156,7 @@ private final class TestBackendHandler: ChannelInboundHandler {
     func channelInactive(context: ChannelHandlerContext) {
         if inFlight {
             inFlight = false
-            state.withLock { $0.counts.inFlight -= 1 }
+            state.withLockedValue { $0.counts.inFlight -= 1 }
         }
         context.fireChannelInactive()
     }
@@ -186,7 +187,7 @@ private final class TestBackendHandler: ChannelInboundHandler {
     }
 
     private func awaitRelease(context: ChannelHandlerContext, headers: HTTPHeaders) {
-        if state.withLock({ $0.counts.released }) {
+        if state.withLockedValue({ $0.counts.released }) {
             finish(context: context, headers: headers, body: ByteBuffer(string: id), chunked: false)
             return
         }
@@ -212,7 +213,7 @@ private final class TestBackendHandler: ChannelInboundHandler {
         let done = context.eventLoop.makePromise(of: Void.self)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: done)
         inFlight = false
-        state.withLock { $0.counts.inFlight -= 1 }
+        state.withLockedValue { $0.counts.inFlight -= 1 }
         if behaviour.closeAfterResponse {
             done.futureResult.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
         }
