@@ -24,7 +24,7 @@ final class AutoscalerRuntime: @unchecked Sendable {
     static func policy(_ body: JSONValue, stabilization: Double) -> AutoscalerPolicy {
         let p = body["autoscalingPolicy"] ?? [:]
         var control: AutoscalerPolicy.ScaleInControl?
-        if let sic = p["scaleInControl"], let max = GroupReconciler.fixedOrPercent(sic["maxScaledInReplicas"]) {
+        if let sic = p["scaleInControl"], let max = GroupSnapshotTranslation.fixedOrPercent(sic["maxScaledInReplicas"]) {
             control = AutoscalerPolicy.ScaleInControl(maxScaledInReplicas: max, timeWindowSec: sic["timeWindowSec"]?.number ?? 600)
         }
         return AutoscalerPolicy(minNumReplicas: Int(p["minNumReplicas"]?.number ?? 1), maxNumReplicas: Int(p["maxNumReplicas"]?.number ?? 1),

@@ -69,12 +69,16 @@ final class GroupReconciler: @unchecked Sendable {
         let healthCheck = autohealingCheck(group, project: project)
         if let healthCheck { probe(members, check: healthCheck, group: group, now: now) }
 
-        let minReadySec = group["updatePolicy"]?["minReadySec"]?.number ?? 0
-        let snapshot = GroupSnapshot(targetSize: Int(group["targetSize"]?.number ?? 0), versions: versions(group),
-                                     updatePolicy: updatePolicy(group), zoneCount: groups.zones(of: group, scope: scope).count,
-                                     instances: members.map {
-                                         self.snapshot($0, healthApplies: healthCheck != nil, minReadySec: minReadySec, now: now)
-                                     })
+        let zoneCount = groups.zones(of: group, scope: scope).count
+        let (snapshot, changes) = lock.withLock {
+            GroupSnapshotTranslation.snapshot(group: group, members: members, zoneCount: zoneCount,
+                                              health: { healthCheck == nil ? nil : self.health.state($0) },
+                                              readiness: &readiness, now: now)
+        }
+        for change in changes {
+            let action = change.action.rawValue
+            _ = try? store.mutate(InstanceRuntime.vmCollection, change.instanceID) { $0["currentAction"] = .string(action) }
+        }
         let plan = RolloutPlanner.plan(snapshot)
         for action in plan.actions { perform(action, group: group, project: project, scope: scope) }
 
@@ -103,54 +107,6 @@ final class GroupReconciler: @unchecked Sendable {
         guard let link = group["autoHealingPolicies"]?.array?.first?["healthCheck"]?.string,
               let ref = ResourceReference.parse(link, project: project, scope: "global", collection: "healthChecks") else { return nil }
         return try? store.get(ref.collectionPath, ref.name)
-    }
-
-    func versions(_ group: JSONValue) -> [VersionSpec] {
-        (group["versions"]?.array ?? []).enumerated().map { i, v in
-            VersionSpec(name: v["name"]?.string ?? "v\(i)", instanceTemplate: v["instanceTemplate"]?.string ?? "",
-                        targetSize: Self.fixedOrPercent(v["targetSize"]))
-        }
-    }
-
-    static func fixedOrPercent(_ value: JSONValue?) -> FixedOrPercent? {
-        if let n = value?["fixed"]?.number { return .fixed(Int(n)) }
-        if let p = value?["percent"]?.number { return .percent(Int(p)) }
-        return nil
-    }
-
-    func updatePolicy(_ group: JSONValue) -> UpdatePolicy {
-        let p = group["updatePolicy"] ?? [:]
-        return UpdatePolicy(
-            type: UpdatePolicy.UpdateType(rawValue: p["type"]?.string ?? "PROACTIVE") ?? .proactive,
-            minimalAction: UpdatePolicy.InstanceAction(rawValue: p["minimalAction"]?.string ?? "REPLACE") ?? .replace,
-            mostDisruptiveAllowedAction: UpdatePolicy.InstanceAction(rawValue: p["mostDisruptiveAllowedAction"]?.string ?? "REPLACE") ?? .replace,
-            replacementMethod: UpdatePolicy.ReplacementMethod(rawValue: p["replacementMethod"]?.string ?? "SUBSTITUTE") ?? .substitute,
-            maxSurge: Self.fixedOrPercent(p["maxSurge"]), maxUnavailable: Self.fixedOrPercent(p["maxUnavailable"]))
-    }
-
-    func snapshot(_ member: GroupService.Member, healthApplies: Bool, minReadySec: Double = 0, now: Double = 0) -> ManagedInstanceSnapshot {
-        let id = member.instance["id"]?.string ?? ""
-        let status: InstanceStatus
-        switch member.instance.instanceStatus {
-        case .running?: status = .running
-        case .stopping?: status = .stopping
-        case .terminated?: status = .terminated
-        case .provisioning?, .staging?, nil: status = .creating
-        }
-        let health = healthApplies ? self.health.state(id) : nil
-        var action = ManagedInstanceAction(rawValue: member.vm["currentAction"]?.string ?? "NONE") ?? .none
-        // A new instance is CREATING until it runs, then VERIFYING until its health check passes.
-        if action == .creating || action == .verifying {
-            if status == .running { action = (health == nil || health == .healthy) ? .none : .verifying }
-            if action != ManagedInstanceAction(rawValue: member.vm["currentAction"]?.string ?? "") {
-                let newAction = action.rawValue
-                _ = try? store.mutate(InstanceRuntime.vmCollection, id) { $0["currentAction"] = .string(newAction) }
-            }
-        }
-        let ready = lock.withLock { readiness.isReady(id, health: health, minReadySec: minReadySec, now: now) }
-        return ManagedInstanceSnapshot(name: member.name, instanceTemplate: member.vm["template"]?.string ?? "",
-                                       status: status, health: health, currentAction: action,
-                                       createdAt: member.vm["createdAt"]?.number ?? 0, isReady: ready)
     }
 
     // MARK: Health
