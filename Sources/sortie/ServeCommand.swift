@@ -5,6 +5,7 @@ import Foundation
 import Hummingbird
 import Logging
 import Machine
+import ServiceLifecycle
 import SortieSupport
 
 struct ServeCommand: AsyncParsableCommand {
@@ -123,15 +124,20 @@ struct ServeCommand: AsyncParsableCommand {
         let app = PlaneServer.application(plane: plane, host: host, port: port, logger: logger) { actual in
             printDiagnostic("sortie serve: listening on http://\(host):\(actual) (data in \(dataDirectory), token in \(dataDirectory)/token)")
         }
+        let grace = shutdownGrace
+        let background = PlaneService(plane: plane, grace: grace) {
+            printDiagnostic("sortie serve: stopping; powering guests off (up to \(Int(grace)) s)")
+        }
+        // Shut down in reverse order: the API first, then the plane's background work and guests.
+        let services = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: [.init(service: background), .init(service: app)],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
-            try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+            try await services.run()
         } catch {
             printError(UserError("the server stopped: \(error)", hint: "is another process using \(listen)? Choose another port with --listen"))
-            await plane.shutdown(grace: shutdownGrace)
             throw ExitCode(1)
         }
-        printDiagnostic("sortie serve: stopping; powering guests off (up to \(Int(shutdownGrace)) s)")
-        await plane.shutdown(grace: shutdownGrace)
         printDiagnostic("sortie serve: stopped")
     }
 }
