@@ -25,8 +25,15 @@ final class FakeCompute: HTTPTransport {
         var template: String
         var healthyTemplates: Set<String>
         var patches: [String] = []
+        /// The `requestId` of each PATCH of the group, in order.
+        var patchRequestIDs: [String] = []
         var requests: [String] = []
+        /// Other resources by path (`/compute/v1/projects/…`), answered to a GET as they are.
+        var resources: [String: String] = [:]
+        /// PATCHes of the group still to apply and then answer with a lost connection.
+        var answersToLose = 0
     }
+
 
     let state: Mutex<State>
     static let project = "sortie-test", zone = "us-central1-a", group = "hello"
@@ -49,12 +56,25 @@ final class FakeCompute: HTTPTransport {
             let body = try JSONSerialization.jsonObject(with: request.body) as? [String: Any]
             let versions = body?["versions"] as? [[String: Any]] ?? []
             let template = (versions.last?["instanceTemplate"] as? String) ?? ""
-            state.withLock { $0.template = template; $0.patches.append(template) }
+            let requestID = URLComponents(string: request.url)?.queryItems?.first { $0.name == "requestId" }?.value ?? ""
+            let lose = state.withLock { state in
+                state.template = template
+                state.patches.append(template)
+                state.patchRequestIDs.append(requestID)
+                defer { state.answersToLose = max(0, state.answersToLose - 1) }
+                return state.answersToLose > 0
+            }
+            if lose {
+                // The connection broke after the request was applied: the answer is lost.
+                throw TransportError(.connectionLost, "connection reset by peer")
+            }
             return json(#"{"kind":"compute#operation","name":"op-1","status":"DONE","zone":"\#(Self.base)/zones/us-central1-a"}"#)
         case ("POST", groupPath + "/listManagedInstances"):
             return json(instancesBody())
         case ("GET", "/compute/v1/projects/sortie-test/zones/us-central1-a/instances/hello-a/serialPort"):
             return json(#"{"contents":"BOOT\nPANIC: cannot bind port 80\n","next":"30"}"#)
+        case ("GET", _) where state.withLock({ $0.resources[path] != nil }):
+            return json(state.withLock { $0.resources[path]! })
         default:
             return TransportResponse(status: 404, headers: [], body: Data(#"{"error":{"code":404,"message":"no fake for \#(request.method) \#(path)"}}"#.utf8))
         }
