@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 
 /// A request as the plane's handlers see it, independent of the HTTP server.
 public struct APIRequest: Sendable {
@@ -7,18 +8,18 @@ public struct APIRequest: Sendable {
     public var segments: [String]
     public var path: String
     public var query: [String: String]
-    /// Header names lower-cased.
-    public var headers: [String: String]
+    /// The request's header fields as received (names compare case-insensitively).
+    public var headers: HTTPFields
     public var body: Data
 
-    public init(method: String, rawPath: String, query: [String: String], headers: [String: String], body: Data) {
+    public init(method: String, rawPath: String, query: [String: String], headers: HTTPFields, body: Data) {
         self.method = method.uppercased()
         self.path = rawPath
         self.segments = rawPath.split(separator: "/", omittingEmptySubsequences: true).map {
             String($0).removingPercentEncoding ?? String($0)
         }
         self.query = query
-        self.headers = Dictionary(headers.map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: { a, _ in a })
+        self.headers = headers
         self.body = body
     }
 
@@ -46,19 +47,20 @@ public struct APIRequest: Sendable {
 /// A response: JSON for the API, bytes for media.
 public struct APIResponse: Sendable {
     public var status: Int
-    public var headers: [(String, String)]
+    public var headers: HTTPFields
     public var body: Data
     /// The JSON this body encodes, kept for the exchange log.
     public var json: JSONValue?
 
-    public init(status: Int = 200, json: JSONValue, headers: [(String, String)] = []) {
+    public init(status: Int = 200, json: JSONValue, headers: HTTPFields = [:]) {
         self.status = status
         self.json = json
         self.body = json.data
-        self.headers = [("Content-Type", "application/json; charset=UTF-8")] + headers
+        self.headers = [.contentType: "application/json; charset=UTF-8"]
+        self.headers.append(contentsOf: headers)
     }
 
-    public init(status: Int, body: Data, headers: [(String, String)]) {
+    public init(status: Int, body: Data, headers: HTTPFields) {
         self.status = status
         self.body = body
         self.headers = headers
@@ -66,4 +68,17 @@ public struct APIResponse: Sendable {
     }
 
     public static func error(_ error: APIError) -> APIResponse { APIResponse(status: error.status, json: error.body) }
+}
+
+/// Header names of the Cloud Storage API and of the plane itself.
+extension HTTPField.Name {
+    static let xUploadContentType = Self("X-Upload-Content-Type")!
+    static let xUploadContentLength = Self("X-Upload-Content-Length")!
+    static let xGUploaderUploadID = Self("X-GUploader-UploadID")!
+    static let xGoogGeneration = Self("X-Goog-Generation")!
+    static let xGoogMetageneration = Self("X-Goog-Metageneration")!
+    static let xGoogHash = Self("X-Goog-Hash")!
+    static let xGoogStoredContentLength = Self("X-Goog-Stored-Content-Length")!
+    /// Tells the server to drop the connection instead of answering (an injected fault).
+    static let sortieDropConnection = Self("X-Sortie-Drop-Connection")!
 }

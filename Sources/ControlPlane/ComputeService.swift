@@ -161,7 +161,7 @@ final class ComputeService: Sendable {
             return APIResponse(json: try await operations.wait(collection, name, seconds: 30))
         case ("DELETE", let name?, nil):
             try store.delete(collection, name)
-            return APIResponse(status: 204, body: Data(), headers: [])
+            return APIResponse(status: 204, body: Data(), headers: [:])
         default:
             throw APIError(404, "notFound", "No Compute API at \(request.path)")
         }

@@ -76,10 +76,8 @@ public struct FaultSpecError: Error, CustomStringConvertible {
 }
 
 extension APIResponse {
-    /// The marker header that tells the server to drop the connection instead of answering.
-    static let dropHeader = "X-Sortie-Drop-Connection"
-
-    var dropsConnection: Bool { headers.contains { $0.0 == Self.dropHeader } }
+    /// Whether the server drops the connection instead of answering (an injected fault).
+    var dropsConnection: Bool { headers[.sortieDropConnection] != nil }
 
     /// A DONE operation that failed, as GCE reports errors found after accepting a request.
     static func failedOperation(_ request: APIRequest) -> APIResponse {

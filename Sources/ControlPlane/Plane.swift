@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Logging
 import SortieSupport
 
@@ -54,7 +55,7 @@ public final class Plane: Sendable {
     public func handle(_ request: APIRequest) async -> APIResponse {
         let response: APIResponse
         if request.segments == ["healthz"] {
-            response = APIResponse(status: 200, body: Data("ok\n".utf8), headers: [("Content-Type", "text/plain")])
+            response = APIResponse(status: 200, body: Data("ok\n".utf8), headers: [.contentType: "text/plain"])
         } else {
             do {
                 try authenticate(request)
@@ -66,7 +67,7 @@ public final class Plane: Sendable {
                     response = .failedOperation(request)
                 case .drop?:
                     var processed = try await route(request)
-                    processed.headers.append((APIResponse.dropHeader, "1"))
+                    processed.headers[.sortieDropConnection] = "1"
                     response = processed
                 case nil:
                     response = try await route(request)
@@ -83,7 +84,7 @@ public final class Plane: Sendable {
     }
 
     func authenticate(_ request: APIRequest) throws {
-        guard let header = request.headers["authorization"] else { throw APIError.unauthenticated }
+        guard let header = request.headers[.authorization] else { throw APIError.unauthenticated }
         let parts = header.split(separator: " ", maxSplits: 1)
         guard parts.count == 2, parts[0].lowercased() == "bearer", constantTimeEqual(String(parts[1]), token) else {
             throw APIError(401, "authError", "Invalid Credentials")
@@ -121,7 +122,7 @@ final class ExchangeLog: Sendable {
     init(path: String) { self.path = path }
 
     func record(_ request: APIRequest, _ response: APIResponse) {
-        let isJSON = request.headers["content-type"]?.contains("json") ?? false
+        let isJSON = request.headers[.contentType]?.contains("json") ?? false
         var query: [String: JSONValue] = [:]
         for (k, v) in request.query { query[k] = .string(v) }
         let entry: JSONValue = [

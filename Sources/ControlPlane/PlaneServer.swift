@@ -15,21 +15,17 @@ public enum PlaneServer {
         let responder = CallbackResponder<BasicRequestContext> { request, _ in
             var request = request
             let body = try await request.collectBody(upTo: maxBody)
-            var headers: [String: String] = [:]
-            for field in request.headers { headers[field.name.canonicalName] = field.value }
             let uri = request.uri
             let apiRequest = APIRequest(method: request.method.rawValue, rawPath: uri.path,
-                                        query: APIRequest.parseQuery(uri.query ?? ""), headers: headers,
+                                        query: APIRequest.parseQuery(uri.query ?? ""), headers: request.headers,
                                         body: Data(buffer: body))
             let response = await plane.handle(apiRequest)
             if response.dropsConnection {
                 // An injected fault: the request was processed, its answer is lost.
                 return Response(status: .ok, body: ResponseBody { _ in throw DroppedConnection() })
             }
-            var fields = HTTPFields()
-            for (name, value) in response.headers {
-                if let field = HTTPField.Name(name) { fields.append(HTTPField(name: field, value: value)) }
-            }
+            var fields = response.headers
+            fields[.sortieDropConnection] = nil
             return Response(status: HTTPResponse.Status(code: response.status), headers: fields,
                             body: ResponseBody(byteBuffer: ByteBuffer(data: response.body)))
         }

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import StorageChecksums
 
 /// Cloud Storage JSON API: buckets, objects, and simple, multipart and resumable uploads.
@@ -30,7 +31,7 @@ final class StorageService: Sendable {
             _ = try bucket(rest[1])
             let blob = try store.deleteObject(rest[1], rest[3])
             unlink(blobPath(blob))
-            return APIResponse(status: 204, body: Data(), headers: [])
+            return APIResponse(status: 204, body: Data(), headers: [:])
         default:
             throw APIError(404, "notFound", "Not Found: \(request.method) \(request.path)")
         }
@@ -87,7 +88,7 @@ final class StorageService: Sendable {
             throw APIError(409, "conflict", "The bucket you tried to delete is not empty.")
         }
         try store.delete("b", name)
-        return APIResponse(status: 204, body: Data(), headers: [])
+        return APIResponse(status: 204, body: Data(), headers: [:])
     }
 
     // MARK: Objects
@@ -135,16 +136,16 @@ final class StorageService: Sendable {
         guard let data = FileManager.default.contents(atPath: blobPath(object.blob)) else {
             throw APIError(500, "backendError", "the data of \(bucket)/\(name) is missing")
         }
-        var headers: [(String, String)] = [
-            ("Content-Type", object.body["contentType"]?.string ?? "application/octet-stream"),
-            ("X-Goog-Generation", object.body["generation"]?.string ?? "1"),
-            ("X-Goog-Metageneration", "1"),
-            ("X-Goog-Hash", "crc32c=\(object.body["crc32c"]?.string ?? ""),md5=\(object.body["md5Hash"]?.string ?? "")"),
-            ("X-Goog-Stored-Content-Length", String(data.count)),
-            ("ETag", "\"\(object.body["md5Hash"]?.string.map { Data(base64Encoded: $0).map { $0.map { String(format: "%02x", $0) }.joined() } ?? $0 } ?? "")\""),
+        var headers: HTTPFields = [
+            .contentType: object.body["contentType"]?.string ?? "application/octet-stream",
+            .xGoogGeneration: object.body["generation"]?.string ?? "1",
+            .xGoogMetageneration: "1",
+            .xGoogHash: "crc32c=\(object.body["crc32c"]?.string ?? ""),md5=\(object.body["md5Hash"]?.string ?? "")",
+            .xGoogStoredContentLength: String(data.count),
+            .eTag: "\"\(object.body["md5Hash"]?.string.map { Data(base64Encoded: $0).map { $0.map { String(format: "%02x", $0) }.joined() } ?? $0 } ?? "")\"",
         ]
-        if let range = request.headers["range"], let (from, to) = Self.parseRange(range, size: data.count) {
-            headers.append(("Content-Range", "bytes \(from)-\(to)/\(data.count)"))
+        if let range = request.headers[.range], let (from, to) = Self.parseRange(range, size: data.count) {
+            headers[.contentRange] = "bytes \(from)-\(to)/\(data.count)"
             return APIResponse(status: 206, body: data.subdata(in: from..<(to + 1)), headers: headers)
         }
         return APIResponse(status: 200, body: data, headers: headers)

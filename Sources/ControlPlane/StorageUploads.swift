@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 
 /// Cloud Storage uploads: media, multipart and resumable sessions (chunks, status queries,
 /// `Content-Range` and multipart parsing), and resolving an image's `rawDisk.source`.
@@ -17,7 +18,7 @@ extension StorageService {
         case "media":
             guard let name = request.query["name"] else { throw APIError.required("name") }
             try Self.validateObjectName(name)
-            let metadata: JSONValue = ["contentType": .string(request.headers["content-type"] ?? "application/octet-stream")]
+            let metadata: JSONValue = ["contentType": .string(request.headers[.contentType] ?? "application/octet-stream")]
             return APIResponse(json: try commitObject(bucket: bucket, name: name, blob: try writeBlob(request.body),
                                                       metadata: metadata, ifGenerationMatch: ifGenerationMatch))
         case "multipart":
@@ -31,18 +32,18 @@ extension StorageService {
             guard let name = metadata["name"]?.string ?? request.query["name"] else { throw APIError.required("name") }
             try Self.validateObjectName(name)
             var meta = metadata
-            if meta["contentType"] == nil, let type = request.headers["x-upload-content-type"] { meta["contentType"] = .string(type) }
+            if meta["contentType"] == nil, let type = request.headers[.xUploadContentType] { meta["contentType"] = .string(type) }
             let id = Identifiers.randomToken(bytes: 16)
             let blob = UUID().uuidString.lowercased()
             guard FileManager.default.createFile(atPath: uploadDirectory + "/" + blob, contents: nil) else {
                 throw APIError(500, "backendError", "cannot create the upload session")
             }
-            let total = request.headers["x-upload-content-length"].flatMap { Int64($0) }
+            let total = request.headers[.xUploadContentLength].flatMap { Int64($0) }
             try store.createUpload(Store.Upload(id: id, bucket: bucket, name: name, metadata: meta, received: 0, total: total,
                                                 ifGenerationMatch: ifGenerationMatch, blob: blob))
             let location = "\(configuration.baseURL)/upload/storage/v1/b/\(bucket)/o?uploadType=resumable&upload_id=\(id)"
-            return APIResponse(status: 200, body: Data(), headers: [("Location", location), ("X-GUploader-UploadID", id),
-                                                                     ("Content-Length", "0")])
+            return APIResponse(status: 200, body: Data(), headers: [.location: location, .xGUploaderUploadID: id,
+                                                                     .contentLength: "0"])
         default:
             throw APIError(400, "invalid", "Unsupported uploadType \(request.query["uploadType"] ?? "(none)"); use media, multipart or resumable")
         }
@@ -57,10 +58,10 @@ extension StorageService {
         if request.method == "DELETE" {
             try store.deleteUpload(id)
             unlink(uploadDirectory + "/" + upload.blob)
-            return APIResponse(status: 499, body: Data(), headers: [])
+            return APIResponse(status: 499, body: Data(), headers: [:])
         }
         let path = uploadDirectory + "/" + upload.blob
-        let range = request.headers["content-range"] ?? "bytes */*"
+        let range = request.headers[.contentRange] ?? "bytes */*"
         let (first, total) = try Self.parseContentRange(range, bodyLength: request.body.count)
         if let total { upload.total = total }
         if let first, !request.body.isEmpty {
@@ -90,8 +91,8 @@ extension StorageService {
             try? store.insert("uploads-done", id, object)
             return APIResponse(json: object)
         }
-        var headers: [(String, String)] = [("Content-Length", "0"), ("X-GUploader-UploadID", id)]
-        if upload.received > 0 { headers.append(("Range", "bytes=0-\(upload.received - 1)")) }
+        var headers: HTTPFields = [.contentLength: "0", .xGUploaderUploadID: id]
+        if upload.received > 0 { headers[.range] = "bytes=0-\(upload.received - 1)" }
         return APIResponse(status: 308, body: Data(), headers: headers)
     }
 
@@ -111,7 +112,7 @@ extension StorageService {
 
     /// Splits a `multipart/related` body into its JSON metadata and its media.
     static func parseMultipart(_ request: APIRequest) throws -> (JSONValue, Data) {
-        guard let type = request.headers["content-type"], let range = type.range(of: "boundary=") else {
+        guard let type = request.headers[.contentType], let range = type.range(of: "boundary=") else {
             throw APIError(400, "invalid", "multipart upload without a boundary")
         }
         var boundary = String(type[range.upperBound...])

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Testing
 @testable import ControlPlane
 import StorageChecksums
@@ -63,7 +64,7 @@ import StorageChecksums
     @Test func multipartBodiesSplitIntoMetadataAndMedia() throws {
         let body = "--b1\r\nContent-Type: application/json\r\n\r\n{\"name\":\"a/b c\"}\r\n--b1\r\nContent-Type: application/octet-stream\r\n\r\n\u{1}\u{2}data\r\n--b1--\r\n"
         let request = APIRequest(method: "POST", rawPath: "/upload/storage/v1/b/x/o", query: [:],
-                                 headers: ["Content-Type": "multipart/related; boundary=b1"], body: Data(body.utf8))
+                                 headers: [.contentType: "multipart/related; boundary=b1"], body: Data(body.utf8))
         let (metadata, media) = try StorageService.parseMultipart(request)
         #expect(metadata["name"]?.string == "a/b c")
         #expect(media == Data("\u{1}\u{2}data".utf8))
