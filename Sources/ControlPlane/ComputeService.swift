@@ -45,14 +45,6 @@ final class ComputeService: Sendable {
         tasks.spawn { await reconciler.run() }
     }
 
-    /// Stops in the reverse order of start: background tasks (none may launch a VM afterwards),
-    /// then the load balancers, then the VMs.
-    func shutdownAll(grace: Double) async {
-        await tasks.shutdown()
-        await loadBalancer.stopAll()
-        await instances.shutdownAll(grace: grace)
-    }
-
     func base(_ project: String) -> String { catalog.base(project) }
 
     // MARK: Routing

@@ -47,11 +47,6 @@ public final class Plane: Sendable {
         await compute.recover()
     }
 
-    /// Powers guests off (ACPI, then kill after `grace` seconds).
-    public func shutdown(grace: Double) async {
-        await compute.shutdownAll(grace: grace)
-    }
-
     public func handle(_ request: APIRequest) async -> APIResponse {
         let response: APIResponse
         if request.segments == ["healthz"] {

@@ -125,12 +125,12 @@ struct ServeCommand: AsyncParsableCommand {
             printDiagnostic("sortie serve: listening on http://\(host):\(actual) (data in \(dataDirectory), token in \(dataDirectory)/token)")
         }
         let grace = shutdownGrace
-        let background = PlaneService(plane: plane, grace: grace) {
+        let parts = plane.services(grace: grace) {
             printDiagnostic("sortie serve: stopping; powering guests off (up to \(Int(grace)) s)")
         }
-        // Shut down in reverse order: the API first, then the plane's background work and guests.
+        // Shut down in reverse order: the API first, then the plane's tasks, balancers and guests.
         let services = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: [.init(service: background), .init(service: app)],
+            services: parts.map { .init(service: $0) } + [.init(service: app)],
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
             try await services.run()

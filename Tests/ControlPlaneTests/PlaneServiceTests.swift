@@ -6,8 +6,8 @@ import Testing
 
 @testable import ControlPlane
 
-/// The plane as a service of a ServiceGroup: it runs until graceful shutdown, then stops its work
-/// and powers the guests off; a group that fails stops it just the same.
+/// The plane as services of a ServiceGroup: they run until graceful shutdown, then stop their
+/// parts in reverse order (tasks, balancers, guests); a group that fails stops them just the same.
 @Suite struct PlaneServiceTests {
     static func plane() throws -> (Plane, String) {
         let directory = NSTemporaryDirectory() + "sortie-plane-service-\(UUID().uuidString)"
@@ -23,16 +23,31 @@ import Testing
         func run() async throws { throw PortTaken() }
     }
 
-    @Test func gracefulShutdownStopsThePlane() async throws {
+    static func group(_ services: [any Service]) -> ServiceGroup {
+        ServiceGroup(configuration: ServiceGroupConfiguration(services: services.map { .init(service: $0) },
+                                                              logger: Logger(label: "test")))
+    }
+
+    @Test func partsStopInReverseOrderAtGracefulShutdown() async throws {
+        let stopped = Mutex<[String]>([])
+        let parts = ["guests", "load balancers", "background tasks"].map { name in
+            PlanePartService(description: name) { stopped.withLock { $0.append(name) } }
+        }
+        let group = Self.group(parts)
+        async let running: Void = group.run()
+        #expect(stopped.withLock { $0 }.isEmpty, "they run until the group shuts down")
+        await group.triggerGracefulShutdown()
+        try await running
+        #expect(stopped.withLock { $0 } == ["background tasks", "load balancers", "guests"])
+    }
+
+    @Test func thePlanesServicesStopAndSaySoOnce() async throws {
         let (plane, directory) = try Self.plane()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         await plane.start()
         let stopping = Mutex(0)
-        let service = PlaneService(plane: plane, grace: 1) { stopping.withLock { $0 += 1 } }
-        let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: [.init(service: service)],
-                                                                           logger: Logger(label: "test")))
+        let group = Self.group(plane.services(grace: 1) { stopping.withLock { $0 += 1 } })
         async let running: Void = group.run()
-        #expect(stopping.withLock { $0 } == 0, "the plane runs until the group shuts down")
         await group.triggerGracefulShutdown()
         try await running
         #expect(stopping.withLock { $0 } == 1)
@@ -43,10 +58,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: directory) }
         await plane.start()
         let stopping = Mutex(0)
-        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: [.init(service: PlaneService(plane: plane, grace: 1) { stopping.withLock { $0 += 1 } }),
-                       .init(service: FailingService())],
-            logger: Logger(label: "test")))
+        let group = Self.group(plane.services(grace: 1) { stopping.withLock { $0 += 1 } } + [FailingService()])
         await #expect(throws: FailingService.PortTaken.self) { try await group.run() }
         #expect(stopping.withLock { $0 } == 1)
     }
