@@ -1,18 +1,21 @@
 import Foundation
 import Logging
 import Rollout
+import Synchronization
 
 /// Autoscalers (zonal and regional): measures each instance's CPU from its QEMU process (CPU time
 /// over wall time, per vCPU), asks the pure `Autoscaler` for a size, and resizes the target group.
-final class AutoscalerRuntime: @unchecked Sendable {
+final class AutoscalerRuntime: Sendable {
     let store: Store
     let groups: GroupService
     let stabilizationSec: Double
     let logger: Logger
-    private let lock = NSLock()
-    private var deciders: [String: Autoscaler] = [:]
-    /// Last CPU sample per QEMU pid: (CPU seconds, wall seconds), and the utilisation it gave.
-    private var samples: [Int32: (cpu: Double, wall: Double, utilization: Double?)] = [:]
+    private struct Memory {
+        var deciders: [String: Autoscaler] = [:]
+        /// Last CPU sample per QEMU pid: (CPU seconds, wall seconds), and the utilisation it gave.
+        var samples: [Int32: (cpu: Double, wall: Double, utilization: Double?)] = [:]
+    }
+    private let memory = Mutex(Memory())
 
     init(store: Store, groups: GroupService, stabilizationSec: Double, logger: Logger) {
         self.store = store
@@ -55,11 +58,11 @@ final class AutoscalerRuntime: @unchecked Sendable {
                 return (member.name, InstanceLoad(utilization: utilization, runningSince: since))
             }
             let policy = Self.policy(autoscaler, stabilization: stabilizationSec)
-            let decision = lock.withLock { () -> AutoscalerDecision in
-                var decider = deciders[collection + "/" + name] ?? Autoscaler(policy: policy)
+            let decision = memory.withLock { memory -> AutoscalerDecision in
+                var decider = memory.deciders[collection + "/" + name] ?? Autoscaler(policy: policy)
                 decider.policy = policy
                 let d = decider.observe(instances: loads.map(\.load), currentSize: Int(group["targetSize"]?.number ?? 0), now: now)
-                deciders[collection + "/" + name] = decider
+                memory.deciders[collection + "/" + name] = decider
                 return d
             }
             func measured() -> String {
@@ -97,15 +100,15 @@ final class AutoscalerRuntime: @unchecked Sendable {
         let fields = stat[stat.index(after: close)...].split(separator: " ")
         guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
         let cpu = (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
-        return lock.withLock {
-            guard let last = samples[pid] else {
-                samples[pid] = (cpu, now, nil)
+        return memory.withLock { memory in
+            guard let last = memory.samples[pid] else {
+                memory.samples[pid] = (cpu, now, nil)
                 return nil
             }
             // Measure over at least 2 s; between measurements report the last one.
             guard now - last.wall >= 2 else { return last.utilization }
             let value = min(1, max(0, (cpu - last.cpu) / (now - last.wall) / max(1, vcpus)))
-            samples[pid] = (cpu, now, value)
+            memory.samples[pid] = (cpu, now, value)
             return value
         }
     }

@@ -1,23 +1,27 @@
 import Foundation
 import Logging
 import Rollout
+import Synchronization
 
 /// Brings every managed instance group to its declared state and keeps it there: probes health,
 /// asks the pure `RolloutPlanner` and `Autohealer` what to do, carries out their actions through
 /// `InstanceRuntime`, and writes the group's `status` and `currentActions` back.
-final class GroupReconciler: @unchecked Sendable {
+final class GroupReconciler: Sendable {
     let store: Store
     let groups: GroupService
     let instances: InstanceRuntime
     let logger: Logger
-    private let lock = NSLock()
     /// Autohealing health per instance id.
     private let health = HealthMonitor()
-    private var autohealers: [String: Autohealer] = [:]
-    /// How long each instance has been HEALTHY, for `updatePolicy.minReadySec`.
-    private var readiness = MinReadyClock()
-    /// Instances with a create/delete/recreate in flight, so a tick does not repeat it.
-    private var busy: Set<String> = []
+    /// What the reconciler remembers between ticks.
+    private struct Memory {
+        var autohealers: [String: Autohealer] = [:]
+        /// How long each instance has been HEALTHY, for `updatePolicy.minReadySec`.
+        var readiness = MinReadyClock()
+        /// Instances with a create/delete/recreate in flight, so a tick does not repeat it.
+        var busy: Set<String> = []
+    }
+    private let memory = Mutex(Memory())
 
     let autoscalers: AutoscalerRuntime
     let loadBalancer: LoadBalancerRuntime
@@ -56,7 +60,7 @@ final class GroupReconciler: @unchecked Sendable {
             guard parts.count >= 5 else { continue }
             seen.formUnion(reconcile(group, project: parts[1], scope: "\(parts[2])/\(parts[3])", now: now))
         }
-        lock.withLock { readiness.forget(except: seen) }
+        memory.withLock { $0.readiness.forget(except: seen) }
     }
 
     // MARK: One group
@@ -70,10 +74,10 @@ final class GroupReconciler: @unchecked Sendable {
         if let healthCheck { probe(members, check: healthCheck, group: group, now: now) }
 
         let zoneCount = groups.zones(of: group, scope: scope).count
-        let (snapshot, changes) = lock.withLock {
+        let (snapshot, changes) = memory.withLock { memory in
             GroupSnapshotTranslation.snapshot(group: group, members: members, zoneCount: zoneCount,
                                               health: { healthCheck == nil ? nil : self.health.state($0) },
-                                              readiness: &readiness, now: now)
+                                              readiness: &memory.readiness, now: now)
         }
         for change in changes {
             let action = change.action.rawValue
@@ -87,10 +91,10 @@ final class GroupReconciler: @unchecked Sendable {
         // template, which is how OPPORTUNISTIC updates reach repaired instances.
         let policy = group["autoHealingPolicies"]?.array?.first
         let autohealing = AutohealingPolicy(initialDelaySec: policy?["initialDelaySec"]?.number ?? 0)
-        let decisions = lock.withLock { () -> [AutohealAction] in
-            var healer = autohealers[link] ?? Autohealer()
+        let decisions = memory.withLock { memory -> [AutohealAction] in
+            var healer = memory.autohealers[link] ?? Autohealer()
             let out = healer.decide(instances: snapshot.instances, policy: autohealing, targetSize: snapshot.targetSize, now: now)
-            autohealers[link] = healer
+            memory.autohealers[link] = healer
             return out
         }
         for case .recreate(let instance, let reason) in decisions {
@@ -209,8 +213,8 @@ final class GroupReconciler: @unchecked Sendable {
         0.5 + loadBalancer.drainingTimeout(instanceGroup: group["instanceGroup"]?.string ?? "", project: project)
     }
 
-    func claim(_ id: String) -> Bool { lock.withLock { busy.insert(id).inserted } }
-    func release(_ id: String) { lock.withLock { _ = busy.remove(id) } }
+    func claim(_ id: String) -> Bool { memory.withLock { $0.busy.insert(id).inserted } }
+    func release(_ id: String) { memory.withLock { _ = $0.busy.remove(id) } }
 
     static func suffix() -> String {
         let letters = Array("abcdefghijklmnopqrstuvwxyz0123456789")

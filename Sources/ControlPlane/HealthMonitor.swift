@@ -1,5 +1,6 @@
 import Foundation
 import Rollout
+import Synchronization
 
 /// What a `healthChecks` resource probes on the instances of one group, and how often.
 struct HealthCheckSpec: Equatable {
@@ -37,14 +38,16 @@ struct HealthCheckSpec: Equatable {
 /// caller chooses (an instance for autohealing; a backend service, check and instance for the
 /// load balancer). A subject is probed when its check's interval has passed, never twice at once;
 /// probes block, so they run detached from the caller.
-final class HealthMonitor: @unchecked Sendable {
-    private let lock = NSLock()
-    private var trackers: [String: HealthTracker] = [:]
-    private var probing: Set<String> = []
+final class HealthMonitor: Sendable {
+    private struct Subjects {
+        var trackers: [String: HealthTracker] = [:]
+        var probing: Set<String> = []
+    }
+    private let subjects = Mutex(Subjects())
 
     /// The verdict on `key`: `.unknown` until a threshold is first reached.
     func state(_ key: String) -> HealthState {
-        lock.withLock { trackers[key]?.state ?? .unknown }
+        subjects.withLock { $0.trackers[key]?.state ?? .unknown }
     }
 
     /// Starts a probe of `key` on the host's loopback `hostPort` if one is due, and calls
@@ -52,12 +55,12 @@ final class HealthMonitor: @unchecked Sendable {
     /// not forwarded to the guest) the probe fails without connecting.
     func probeIfDue(_ key: String, spec: HealthCheckSpec, hostPort: Int?, now: Double,
                     recorded: @escaping @Sendable (HealthState) -> Void = { _ in }) {
-        let due = lock.withLock { () -> Bool in
-            var tracker = trackers[key] ?? HealthTracker(policy: spec.policy)
+        let due = subjects.withLock { subjects -> Bool in
+            var tracker = subjects.trackers[key] ?? HealthTracker(policy: spec.policy)
             tracker.policy = spec.policy
-            trackers[key] = tracker
-            guard !probing.contains(key), now - (tracker.lastProbeAt ?? 0) >= spec.policy.checkIntervalSec else { return false }
-            probing.insert(key)
+            subjects.trackers[key] = tracker
+            guard !subjects.probing.contains(key), now - (tracker.lastProbeAt ?? 0) >= spec.policy.checkIntervalSec else { return false }
+            subjects.probing.insert(key)
             return true
         }
         guard due else { return }
@@ -66,10 +69,10 @@ final class HealthMonitor: @unchecked Sendable {
         }
         runBlocking { [self] in
             let ok = target.map(HealthProber.probe) ?? false
-            let state = lock.withLock { () -> HealthState in
-                probing.remove(key)
-                trackers[key]?.record(success: ok, at: Date().timeIntervalSince1970)
-                return trackers[key]?.state ?? .unknown
+            let state = subjects.withLock { subjects -> HealthState in
+                subjects.probing.remove(key)
+                subjects.trackers[key]?.record(success: ok, at: Date().timeIntervalSince1970)
+                return subjects.trackers[key]?.state ?? .unknown
             }
             recorded(state)
         }
@@ -77,6 +80,8 @@ final class HealthMonitor: @unchecked Sendable {
 
     /// Forgets every subject not in `keys` (instances gone, checks no longer used).
     func forget(except keys: Set<String>) {
-        lock.withLock { trackers = trackers.filter { keys.contains($0.key) || probing.contains($0.key) } }
+        subjects.withLock { subjects in
+            subjects.trackers = subjects.trackers.filter { keys.contains($0.key) || subjects.probing.contains($0.key) }
+        }
     }
 }

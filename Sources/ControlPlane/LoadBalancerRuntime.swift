@@ -1,20 +1,20 @@
 import Foundation
 import LoadBalancer
 import Logging
+import Synchronization
 
 /// The external HTTP load balancer chain: each global forwarding rule opens a real listener (a
 /// `ReverseProxy`) routing by forwarding rule → target HTTP proxy → URL map (host rules and path
 /// matchers, `URLMapRules`) → backend service, whose backends are the serving instances of its
 /// groups on the host port forwarded to the service's named port. Kept in step with the groups
 /// and the backend services' health checks every half second.
-final class LoadBalancerRuntime: @unchecked Sendable {
+final class LoadBalancerRuntime: Sendable {
     let store: Store
     let groups: GroupService
     let serviceHealth: BackendServiceHealth
     let logger: Logger
-    private let lock = NSLock()
     /// Open listeners by forwarding rule selfLink.
-    private var proxies: [String: ReverseProxy] = [:]
+    private let proxies = Mutex<[String: ReverseProxy]>([:])
 
     init(store: Store, groups: GroupService, logger: Logger) {
         self.store = store
@@ -32,7 +32,7 @@ final class LoadBalancerRuntime: @unchecked Sendable {
 
     /// Opens the rule's listener; throws GCE's error if the address cannot be used.
     func open(_ rule: JSONValue) async throws {
-        guard let link = rule["selfLink"]?.string, lock.withLock({ proxies[link] == nil }) else { return }
+        guard let link = rule["selfLink"]?.string, proxies.withLock({ $0[link] == nil }) else { return }
         let (host, port) = Self.address(of: rule)
         let proxy = ReverseProxy(configuration: ProxyConfiguration(host: host, port: port))
         do {
@@ -40,12 +40,12 @@ final class LoadBalancerRuntime: @unchecked Sendable {
         } catch {
             throw APIError(400, "invalid", "Cannot listen on \(host):\(port) for forwarding rule \(rule["name"]?.string ?? ""): \(error). Choose another IPAddress or portRange.")
         }
-        lock.withLock { proxies[link] = proxy }
+        proxies.withLock { $0[link] = proxy }
         logger.info("load balancer listening on http://\(host):\(port) (\(rule["name"]?.string ?? ""))")
     }
 
     func close(_ link: String) async {
-        guard let proxy = lock.withLock({ proxies.removeValue(forKey: link) }) else { return }
+        guard let proxy = proxies.withLock({ $0.removeValue(forKey: link) }) else { return }
         try? await proxy.stop(gracePeriod: .seconds(5))
     }
 
@@ -57,7 +57,7 @@ final class LoadBalancerRuntime: @unchecked Sendable {
     }
 
     func stopAll() async {
-        let all = lock.withLock { () -> [ReverseProxy] in
+        let all = proxies.withLock { proxies -> [ReverseProxy] in
             defer { proxies = [:] }
             return Array(proxies.values)
         }
@@ -68,7 +68,7 @@ final class LoadBalancerRuntime: @unchecked Sendable {
     /// routes of its URL map and the instances that may serve now.
     func tick(now: Double = Date().timeIntervalSince1970) {
         serviceHealth.tick(now: now)
-        let open = lock.withLock { proxies }
+        let open = proxies.withLock { $0 }
         for (link, proxy) in open {
             let (table, backends) = resolve(link).map(routes(for:)) ?? (RouteTable(defaultService: nil), [:])
             proxy.setRoutes(table, backends: backends)
