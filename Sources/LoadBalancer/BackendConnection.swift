@@ -22,7 +22,6 @@ final class BackendConnection: ChannelInboundHandler, RemovableChannelHandler {
     private(set) var requestsSent = 0
     private var closing = false
     private var readingPaused = false
-    private var lastError: (any Error)?
     private var framer: ResponseFramer?
 
     /// True if the current request is not the first on this connection.
@@ -49,7 +48,7 @@ final class BackendConnection: ChannelInboundHandler, RemovableChannelHandler {
             pool?.eventLoop.assumeIsolated().execute {
                 if self.exchange === exchange {
                     self.exchange = nil
-                    exchange.backendClosed(self, error: nil)
+                    exchange.backendClosed(self)
                 }
             }
             return
@@ -106,11 +105,10 @@ final class BackendConnection: ChannelInboundHandler, RemovableChannelHandler {
                 exchange.backendRead(event, from: self)
             }
         } catch {
-            lastError = error
             unusable = true
             if let exchange {
                 self.exchange = nil
-                exchange.backendFailed(self, error: error)
+                exchange.backendFailed(self)
             }
             close()
         }
@@ -132,7 +130,7 @@ final class BackendConnection: ChannelInboundHandler, RemovableChannelHandler {
         }
         if let exchange {
             self.exchange = nil
-            exchange.backendClosed(self, error: lastError)
+            exchange.backendClosed(self)
         } else {
             pool?.idleConnectionClosed(self)
         }
@@ -141,7 +139,6 @@ final class BackendConnection: ChannelInboundHandler, RemovableChannelHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         // The exchange, if any, hears of it in channelInactive.
-        lastError = error
         guard !closing else { return }
         closing = true
         context.close(promise: nil)

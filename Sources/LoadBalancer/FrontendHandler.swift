@@ -197,6 +197,8 @@ final class FrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .sendContinue:
             context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: "HTTP/1.1 100 Continue\r\n\r\n")), promise: nil)
         case .startAttempt(let sameBackend, let mayUsePooled):
+            // One look at the shared backend set per attempt (a retry sees backends that left).
+            pool.refresh()
             if requestDeadline == nil {
                 // The first attempt: the backend timeout covers this one and its retries.
                 tried.removeAll(keepingCapacity: true)
@@ -204,7 +206,6 @@ final class FrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
                 let deadline = context.eventLoop.now + backendTimeout
                 requestDeadline = deadline
                 armTimer(at: deadline)
-                pool.refresh()
                 let head = forwardedHead!
                 service = pool.service(uri: head.uri) { head.headers.first(name: "host") }
             }
@@ -240,7 +241,6 @@ final class FrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// Sends the request to the failed attempt's backend (`sameBackend`, when it still serves the
     /// request's service) or to the balancer's choice among that service's backends.
     private func startAttempt(sameBackend: Bool, mayUsePooled: Bool) {
-        pool.refresh()
         let preferred = sameBackend ? previousSlot : nil
         let chosen: BackendSlot
         if let preferred, pool.isServing(preferred, in: service) {
@@ -258,7 +258,7 @@ final class FrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
         // A request that must not be repeated never takes a pooled connection, which the backend
         // may be closing at this moment (RetryPolicy).
         if mayUsePooled, let pooled = pool.takeIdleConnection(for: chosen) {
-            machine.attemptStarted(pooled: true)
+            _ = machine.connected()
             send(on: pooled)
             return
         }
@@ -340,7 +340,7 @@ final class FrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
                 context.write(wrapOutboundOut(head.raw), promise: nil)
                 unflushed = true
             case .relayHead(let keepAlive, let dechunk):
-                        var out = context.channel.allocator.buffer(capacity: head.raw.readableBytes + 64)
+                var out = context.channel.allocator.buffer(capacity: head.raw.readableBytes + 64)
                 ResponseHeadWriter.write(head, clientMinorVersion: machine.request?.minorVersion ?? 1, keepAlive: keepAlive,
                                          relaysChunkFraming: !dechunk, via: configuration.via, into: &out)
                 context.write(wrapOutboundOut(out), promise: nil)
@@ -368,17 +368,16 @@ final class FrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     /// The backend connection closed before the response ended.
-    func backendClosed(_ source: BackendConnection, error: (any Error)?) {
+    func backendClosed(_ source: BackendConnection) {
         guard source === connection else { return }
         connection = nil
-        let action = machine.backendClosed(responseStarted: source.responseStarted, reusedConnection: source.isReused)
-        if case .startAttempt = action { releaseSlot() }
-        perform(action)
+        releaseSlot()
+        perform(machine.backendClosed(responseStarted: source.responseStarted, reusedConnection: source.isReused))
     }
 
     /// The backend's response broke HTTP's framing: 502 if nothing was relayed yet (no retry: the
     /// backend did receive the request), else the client connection is cut.
-    func backendFailed(_ source: BackendConnection, error: any Error) {
+    func backendFailed(_ source: BackendConnection) {
         guard source === connection else { return }
         connection = nil
         perform(machine.backendClosed(responseStarted: true, reusedConnection: source.isReused, invalid: true))

@@ -51,8 +51,8 @@ struct FrontendStateMachine {
         case sendContinue
         /// Pick a backend for the current request and send it there: the backend of the failed
         /// attempt on a fresh connection (`sameBackend`), or the balancer's choice (a pooled
-        /// connection when the request may use one). Report the outcome with ``attemptStarted(pooled:)``,
-        /// ``connected()`` or ``attemptFailed(_:)``, or ``noBackend(triedAny:)``.
+        /// connection when the request may use one). Report the outcome with ``connected()`` (a
+        /// pooled or new connection carries it) or ``attemptFailed(_:)``, or ``noBackend(triedAny:)``.
         case startAttempt(sameBackend: Bool, mayUsePooled: Bool)
         /// Answer with a response of the proxy's own, then ``Finish`` the exchange; `retries`: the
         /// request's retries, for the counters.
@@ -208,7 +208,11 @@ struct FrontendStateMachine {
     /// The client sent something that is not HTTP. Returns true when it gets a 400 (nothing of a
     /// response has been written yet), false when the connection is just closed.
     mutating func malformedRequest() -> Bool {
-        let answer = state == .idle || { if case .receiving = state { return true } else { return false } }()
+        let answer: Bool
+        switch state {
+        case .idle, .receiving: answer = true
+        case .connecting, .awaitingResponse, .streaming, .discarding, .closed: answer = false
+        }
         state = .closed
         return answer
     }
@@ -247,14 +251,9 @@ struct FrontendStateMachine {
 
     // MARK: Attempts
 
-    /// The attempt uses a pooled connection (already open): the request is on its way.
-    mutating func attemptStarted(pooled: Bool) {
-        guard case .connecting(let r, let a) = state, pooled else { return }
-        state = .awaitingResponse(r, a)
-    }
-
-    /// The new connection is up; returns false when the attempt was abandoned meanwhile (the
-    /// connection then goes to the pool unused).
+    /// The attempt has its connection (taken from the pool, or newly made) and the request goes
+    /// out on it; returns false when the attempt was abandoned meanwhile (a new connection then
+    /// goes to the pool unused).
     mutating func connected() -> Bool {
         guard case .connecting(let r, let a) = state else { return false }
         state = .awaitingResponse(r, a)

@@ -1,14 +1,13 @@
 import NIOHTTP1
 
-/// The header changes a reverse proxy makes, in one pass over each head.
+/// The header changes a reverse proxy makes to a request, in one pass over its head.
 ///
 /// Requests: hop-by-hop headers (RFC 9110 §7.6.1: `Connection` and every header it names,
 /// `Keep-Alive`, `Proxy-Connection`, `TE`, `Trailer`, `Transfer-Encoding`, `Upgrade`,
 /// `Proxy-Authenticate`, `Proxy-Authorization`) are removed; the client address is appended to
 /// `X-Forwarded-For`; `X-Forwarded-Proto` is set to `http`; `Via` gets the proxy's entry; an
 /// `Expect: 100-continue` is answered by the proxy and not forwarded (the body is buffered first).
-/// Responses: hop-by-hop headers are removed and `Via` is appended; framing (`Content-Length` or
-/// chunked) is redone by the encoder towards the client.
+/// Responses are rewritten in bytes, by ``ResponseHeadWriter``.
 enum HeaderRewriter {
     struct Request {
         var headers: HTTPHeaders
@@ -16,11 +15,6 @@ enum HeaderRewriter {
         var hasHost = false
         var hasContentLength = false
         var wasChunked = false
-    }
-
-    struct Response {
-        var headers: HTTPHeaders
-        var hasContentLength = false
     }
 
     static func request(_ original: HTTPHeaders, clientAddress: String, via: String) -> Request {
@@ -74,46 +68,6 @@ enum HeaderRewriter {
         }
         result.headers.add(name: "X-Forwarded-For", value: forwardedFor.map { "\($0), \(clientAddress)" } ?? clientAddress)
         result.headers.add(name: "X-Forwarded-Proto", value: "http")
-        result.headers.add(name: "Via", value: priorVia.map { "\($0), \(via)" } ?? via)
-        return result
-    }
-
-    static func response(_ original: HTTPHeaders, via: String) -> Response {
-        var result = Response(headers: original)
-        var priorVia: String?
-        var hopByHop = 0
-        var onlyConnection = true
-        for (name, value) in original {
-            switch classify(name) {
-            case .hopByHop:
-                hopByHop += 1
-                if !name.equalsLowercaseASCII("connection") || !namesNoHeader(value) { onlyConnection = false }
-            case .via:
-                priorVia = priorVia.map { "\($0), \(value)" } ?? value
-            case .contentLength:
-                result.hasContentLength = true
-            case .forwardedFor, .forwardedProto, .expect, .host, .other:
-                break
-            }
-        }
-        if hopByHop > 0 && onlyConnection && priorVia == nil {
-            // The usual case ("Connection: keep-alive" and nothing else to drop).
-            result.headers.remove(name: "connection")
-        } else if hopByHop > 0 || priorVia != nil {
-            let nominated = connectionTokens(original)
-            var kept = HTTPHeaders()
-            kept.reserveCapacity(original.count + 1)
-            for (name, value) in original {
-                switch classify(name) {
-                case .hopByHop, .via:
-                    continue
-                default:
-                    if let nominated, nominated.contains(where: { name.equalsLowercaseASCII($0) }) { continue }
-                    kept.add(name: name, value: value)
-                }
-            }
-            result.headers = kept
-        }
         result.headers.add(name: "Via", value: priorVia.map { "\($0), \(via)" } ?? via)
         return result
     }

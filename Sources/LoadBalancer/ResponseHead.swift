@@ -41,8 +41,6 @@ struct ResponseHead: Equatable {
     /// Whether the backend keeps the connection open after this response.
     var keepAlive: Bool
     var lines: [Line]
-    /// Lowercased names listed in `Connection` (other than close and keep-alive).
-    var nominated: [String] = []
 
     /// A 1xx response other than 101: another head follows.
     var isInterim: Bool { status >= 100 && status < 200 && status != 101 }
@@ -137,7 +135,6 @@ struct ResponseHead: Equatable {
         }
         self.status = status
         self.minorVersion = minor
-        self.nominated = nominated
         if !nominated.isEmpty {
             for index in lines.indices where lines[index].kind == .other {
                 let name = raw.getString(at: raw.readerIndex + lines[index].start, length: lines[index].nameEnd - lines[index].start)!

@@ -29,7 +29,7 @@ import Testing
 
     @Test func aKeepAliveExchangeEndsReadyForTheNextRequest() throws {
         var machine = Self.dispatched()
-        machine.attemptStarted(pooled: true)
+        _ = machine.connected()
         #expect(machine.isBusy)
         #expect(machine.responseHead(try Self.head(Self.ok)) == .relayHead(keepAlive: true, dechunk: false))
         #expect(machine.responseBody() == .relayBody)
@@ -84,7 +84,7 @@ import Testing
 
     @Test func aStaleKeepAliveConnectionIsRetriedOnAFreshOneToTheSameBackend() {
         var machine = Self.dispatched()
-        machine.attemptStarted(pooled: true)
+        _ = machine.connected()
         #expect(machine.backendClosed(responseStarted: false, reusedConnection: true)
                 == .startAttempt(sameBackend: true, mayUsePooled: false))
         let outcome2 = machine.connected()

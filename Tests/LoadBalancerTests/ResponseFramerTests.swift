@@ -174,6 +174,14 @@ import Testing
         #expect(out == "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nServer: nginx\r\nVia: 1.0 fred, 1.1 sortie\r\n\r\n")
     }
 
+    @Test func theBackendsOrderIsKept() throws {
+        let out = try Self.written("HTTP/1.1 200 OK\r\nServer: nginx\r\nContent-Length: 3\r\nConnection: keep-alive\r\nETag: x\r\n\r\n")
+        #expect(out == "HTTP/1.1 200 OK\r\nServer: nginx\r\nContent-Length: 3\r\nETag: x\r\nVia: 1.1 sortie\r\n\r\n")
+        let nominating = try Self.written("HTTP/1.1 204 No Content\r\nConnection: close, X-Internal\r\nX-Internal: 1\r\nVia: 1.0 a\r\n\r\n",
+                                          keepAlive: false)
+        #expect(nominating == "HTTP/1.1 204 No Content\r\nVia: 1.0 a, 1.1 sortie\r\nConnection: close\r\n\r\n")
+    }
+
     @Test func theClientsVersionAndConnectionAreWritten() throws {
         let closing = try Self.written("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n", keepAlive: false)
         #expect(closing == "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nVia: 1.1 sortie\r\nConnection: close\r\n\r\n")
